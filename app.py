@@ -1,0 +1,72 @@
+"""Application factory: `create_app()` builds a Jatra app from the environment."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+import config as config_module
+from blueprints import site
+from extensions import babel, csrf, db, migrate
+from services import crypto
+
+
+class JatraFlask(Flask):
+    """Routes by site: the platform host and tenant hosts each have their own URL rules.
+
+    Werkzeug's subdomain matching does the work: a request is bound with subdomain "" on the
+    platform host and "tenant" on any other host, and tenant blueprints are registered with
+    `subdomain="tenant"`. This is decided from the host name alone, before any database lookup;
+    which tenant the host belongs to is resolved in `site.bind_tenant`.
+    """
+
+    def create_url_adapter(self, request):
+        adapter = super().create_url_adapter(request)
+        if request is None:
+            return adapter
+        which = site.site_of(request.host, self.config["PLATFORM_DOMAIN"])
+        request.environ["jatra.site"] = which
+        return self.url_map.bind_to_environ(request.environ, server_name=None, subdomain=which)
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    cfg = config_module.load_config(overrides)
+    app = JatraFlask(__name__, instance_path=cfg["INSTANCE_DIR"], instance_relative_config=False)
+    app.config.update(cfg)
+    app.url_map.default_subdomain = site.PLATFORM
+    logging.basicConfig(level=logging.INFO if cfg["JATRA_ENV"] != "testing" else logging.WARNING)
+
+    crypto.configure(cfg["DATA_ENCRYPTION_KEY"], cfg.get("DATA_ENCRYPTION_OLD_KEYS"))
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(config_module.BASE_DIR / "migrations" / "platform"))
+    csrf.init_app(app)
+
+    from blueprints import i18n, web
+
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    web.init_app(app)
+    site.init_app(app)
+    _register_blueprints(app)
+    _register_commands(app)
+
+    from jobs import queue
+
+    queue.init_app(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from blueprints import auth, common, errors, platform, staff, tenant_home
+
+    auth.init_app(app)
+    app.register_blueprint(platform.bp)
+    app.register_blueprint(tenant_home.bp, subdomain=site.TENANT)
+    app.register_blueprint(staff.bp, subdomain=site.TENANT)
+    common.register(app)
+    errors.register(app)
+
+
+def _register_commands(app: Flask) -> None:
+    import cli
+
+    cli.register(app)

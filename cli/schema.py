@@ -1,0 +1,32 @@
+import tempfile
+from pathlib import Path
+
+import click
+from alembic import command
+from flask.cli import AppGroup
+from sqlalchemy.engine import make_url
+
+from services import schema
+
+schema_cli = AppGroup("schema", help="Migrate the platform and tenant databases.")
+
+
+@schema_cli.command("upgrade")
+def upgrade():
+    """Upgrade the platform database and every tenant database to the current schema."""
+    done = schema.upgrade_all()
+    click.echo(f"platform upgraded; tenants upgraded: {', '.join(done) or 'none'}")
+
+
+@schema_cli.command("revision")
+@click.argument("which", type=click.Choice(sorted(schema.SCHEMAS)))
+@click.option("-m", "--message", required=True)
+@click.option("--rev-id", default=None, help="A readable revision id, e.g. t0002_people.")
+@click.option("--url", default=None, help="A scratch database to compare against (default: a temporary SQLite file).")
+def revision(which, message, rev_id, url):
+    """Autogenerate a revision from the models against a scratch database at the current head."""
+    with tempfile.TemporaryDirectory() as tmp:
+        target = make_url(url) if url else make_url(f"sqlite:///{Path(tmp) / 'scratch.sqlite3'}")
+        cfg = schema.alembic_config(which, target)
+        command.upgrade(cfg, "heads")
+        command.revision(cfg, message=message, autogenerate=True, rev_id=rev_id)

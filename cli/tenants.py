@@ -1,0 +1,66 @@
+import click
+from flask.cli import AppGroup
+
+from models.platform import TENANT_KINDS
+from services import tenants
+
+tenants_cli = AppGroup("tenants", help="Create, list, suspend and resume tenants.")
+
+
+def _fail(exc: Exception):
+    raise click.ClickException(str(exc))
+
+
+@tenants_cli.command("create")
+@click.argument("slug")
+@click.option("--name", required=True, help="Display name, e.g. 'Dhaka Zoo'.")
+@click.option("--kind", type=click.Choice(TENANT_KINDS), required=True)
+@click.option("--database-url", default=None,
+              help="An existing empty database to use; default: a new one beside the platform's.")
+@click.option("--domain", default=None, help="A custom host name of its own.")
+def create(slug, name, kind, database_url, domain):
+    """Create the tenant's database, migrate it and register it."""
+    try:
+        info = tenants.create_tenant(slug, name, kind, database_url=database_url, custom_domain=domain)
+    except tenants.TenantError as exc:
+        _fail(exc)
+    click.echo(f"created {info.slug} ({info.kind}) at {tenants.tenant_url(info)}")
+
+
+@tenants_cli.command("list")
+def list_():
+    """Every tenant with its kind, status and address (never its database password)."""
+    rows = tenants.list_tenants()
+    if not rows:
+        click.echo("no tenants yet: flask tenants create SLUG --name NAME --kind rail|events")
+    for info in rows:
+        url = info.database_url.render_as_string(hide_password=True)
+        click.echo(f"{info.slug:<12} {info.kind:<7} {info.status:<12} {tenants.tenant_url(info):<36} {url}")
+
+
+def _status_command(name: str, status: str, help_text: str):
+    @tenants_cli.command(name, help=help_text)
+    @click.argument("slug")
+    def command(slug):
+        try:
+            info = tenants.set_status(slug, status)
+        except tenants.TenantError as exc:
+            _fail(exc)
+        click.echo(f"{info.slug} is now {info.status}")
+
+    return command
+
+
+_status_command("suspend", "suspended", "Serve a 'temporarily unavailable' page instead of the site.")
+_status_command("resume", "active", "Back to normal: pages and sales.")
+_status_command("maintenance", "maintenance", "Show pages with a banner and refuse sales.")
+
+
+@tenants_cli.command("health")
+def health():
+    """Check every tenant's database now and record the result."""
+    from jobs.queue import enqueue
+
+    for info in tenants.list_tenants():
+        job = enqueue("jobs.health.check_tenant", tenant=info.slug)
+        click.echo(f"{info.slug:<12} {job.return_value() or 'queued'}")

@@ -1,0 +1,116 @@
+"""Configuration from environment variables.
+
+Every setting has a documented default in `.env.example`. Secrets have no usable production
+default: in development they are generated once and kept in `instance/dev-secrets.json`, so a
+restarted `make run` keeps its sessions and can still decrypt what it stored; in production a
+missing secret stops the app at start-up.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+class ConfigError(RuntimeError):
+    """A required setting is missing or malformed."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = _env(name)
+    return int(value) if value is not None else default
+
+
+def _dev_secrets(instance_dir: Path) -> dict:
+    """Secrets for development only, generated once and kept beside the SQLite files."""
+    path = instance_dir / "dev-secrets.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    values = {
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "DATA_ENCRYPTION_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+    }
+    path.write_text(json.dumps(values, indent=2))
+    path.chmod(0o600)
+    return values
+
+
+def load_config(overrides: dict | None = None) -> dict:
+    """Build the Flask config mapping from the environment (and test overrides)."""
+    overrides = dict(overrides or {})
+    env = overrides.get("JATRA_ENV") or _env("JATRA_ENV", "development")
+    instance_dir = Path(overrides.get("INSTANCE_DIR") or _env("INSTANCE_DIR", str(BASE_DIR / "instance")))
+
+    cfg: dict = {
+        "JATRA_ENV": env,
+        "INSTANCE_DIR": str(instance_dir),
+        "SECRET_KEY": _env("SECRET_KEY"),
+        "DATA_ENCRYPTION_KEY": _env("DATA_ENCRYPTION_KEY"),
+        # Host names: <slug>.<PLATFORM_DOMAIN> selects a tenant; PLATFORM_DOMAIN itself is the platform.
+        "PLATFORM_DOMAIN": (_env("PLATFORM_DOMAIN", "localhost") or "").lower(),
+        "PLATFORM_NAME": _env("PLATFORM_NAME", "Jatra"),
+        "PREFERRED_URL_SCHEME": _env("PREFERRED_URL_SCHEME", "http"),
+        "PORT": _env_int("PORT", 5000),
+        # The platform registry database. Tenant databases live next to it unless a URL is given.
+        "PLATFORM_DATABASE_URL": _env("PLATFORM_DATABASE_URL", f"sqlite:///{instance_dir / 'platform.sqlite3'}"),
+        "TENANT_SQLITE_DIR": _env("TENANT_SQLITE_DIR", str(instance_dir / "tenants")),
+        # How long a process trusts its cached copy of the registry (status, hosts, branding).
+        "TENANT_CACHE_SECONDS": float(_env("TENANT_CACHE_SECONDS", "5")),
+        "REDIS_URL": _env("REDIS_URL"),
+        "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", env == "production"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", env == "production"),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_DEFAULT_TIMEZONE": _env("TIMEZONE", "Asia/Dhaka"),
+        "LANGUAGES": {"en": "English", "bn": "বাংলা"},
+        "MEDIA_FOLDER": _env("MEDIA_FOLDER", str(instance_dir / "media")),
+        "MAX_CONTENT_LENGTH": _env_int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024),
+        "SQLALCHEMY_ECHO": _env_bool("SQLALCHEMY_ECHO", False),
+        "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+        "JOBS_INLINE": _env_bool("JOBS_INLINE", _env("REDIS_URL") is None),
+    }
+    cfg.update(overrides)
+    cfg["SQLALCHEMY_DATABASE_URI"] = cfg["PLATFORM_DATABASE_URL"]
+
+    if cfg["JATRA_ENV"] == "production":
+        for name in ("SECRET_KEY", "DATA_ENCRYPTION_KEY"):
+            if not cfg.get(name):
+                raise ConfigError(f"{name} must be set in production (see .env.example)")
+    else:
+        generated = None
+        for name in ("SECRET_KEY", "DATA_ENCRYPTION_KEY"):
+            if not cfg.get(name):
+                generated = generated or _dev_secrets(instance_dir)
+                cfg[name] = generated[name]
+    _check_key(cfg["DATA_ENCRYPTION_KEY"])
+    return cfg
+
+
+def _check_key(value: str) -> None:
+    try:
+        raw = base64.urlsafe_b64decode(value.encode())
+    except (ValueError, TypeError) as exc:
+        raise ConfigError("DATA_ENCRYPTION_KEY must be 32 bytes, URL-safe base64") from exc
+    if len(raw) != 32:
+        raise ConfigError("DATA_ENCRYPTION_KEY must be 32 bytes, URL-safe base64")

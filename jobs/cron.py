@@ -1,0 +1,8 @@
+"""Periodic jobs, for exactly one `rq cron jobs/cron.py --url $REDIS_URL` process.
+Each job is harmless to run twice."""
+from rq import cron
+
+from jobs import run_for_tenant
+
+cron.register(run_for_tenant, queue_name="default", args=(None, "jobs.health.check_all"), interval=300,
+              name="tenant-health")

@@ -1,0 +1,4 @@
+"""Data shapes, one module per area. Importing this package registers every model."""
+from models.base import TenantModel, db, platform_metadata, tenant_metadata  # noqa: F401
+from models import platform  # noqa: F401
+from models import people  # noqa: F401

@@ -1,0 +1,166 @@
+"""Test harness: real PostgreSQL and Redis, one set of databases per test run, dropped at the end."""
+from __future__ import annotations
+
+import base64
+import os
+import threading
+import uuid
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests.support import servers
+from tests.support.factories import TenantFactory
+
+TEST_KEY = base64.urlsafe_b64encode(b"k" * 32).decode()
+RUN_ID = uuid.uuid4().hex[:8]
+DB_PREFIX = f"jatra_test_{RUN_ID}"
+
+
+class SiteClient(FlaskClient):
+    """A test client that speaks to one host: `client_for(tenant).get("/")`."""
+
+    host = "localhost"
+
+    def open(self, *args, **kwargs):
+        if args and isinstance(args[0], str) and args[0].startswith("/"):
+            args = (f"http://{self.host}{args[0]}",) + args[1:]
+        return super().open(*args, **kwargs)
+
+
+def base_config(tmp_dir, **extra) -> dict:
+    return {
+        "JATRA_ENV": "testing",
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "DATA_ENCRYPTION_KEY": TEST_KEY,
+        "PLATFORM_DOMAIN": "localhost",
+        "INSTANCE_DIR": str(tmp_dir),
+        "TENANT_CACHE_SECONDS": 0,
+        **extra,
+    }
+
+
+@pytest.fixture(scope="session")
+def pg_server_url():
+    return servers.postgres_server_url()
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    return servers.redis_server_url()
+
+
+@pytest.fixture(scope="session")
+def platform_db_url(pg_server_url):
+    url = servers.create_database(pg_server_url, DB_PREFIX)
+    yield url
+    from services import tenant_db
+
+    tenant_db.dispose_all()
+    servers.drop_databases(pg_server_url, DB_PREFIX)
+
+
+def _make_app(platform_db_url, redis_url, tmp_dir, **extra):
+    from app import create_app
+    from services import schema
+
+    app = create_app(base_config(tmp_dir, PLATFORM_DATABASE_URL=platform_db_url, REDIS_URL=redis_url,
+                                 JOBS_INLINE=True, **extra))
+    app.test_client_class = SiteClient
+    with app.app_context():
+        schema.upgrade_platform()
+    return app
+
+
+@pytest.fixture(scope="session")
+def app(platform_db_url, redis_url, tmp_path_factory):
+    """The app on the test run's PostgreSQL and Redis; CSRF off for the test client's forms."""
+    return _make_app(platform_db_url, redis_url, tmp_path_factory.mktemp("instance"), WTF_CSRF_ENABLED=False)
+
+
+@pytest.fixture(scope="session")
+def tenant_template(app, pg_server_url):
+    """A tenant database migrated once; each test's tenants are cheap clones of it."""
+    from sqlalchemy.engine import make_url
+    from services import schema
+
+    name = f"{DB_PREFIX}_template"
+    url = servers.create_database(pg_server_url, name)
+    with app.app_context():
+        schema.upgrade_tenant(make_url(url))
+    return name
+
+
+@pytest.fixture(scope="session")
+def make_tenant(app, pg_server_url, tenant_template):
+    return TenantFactory(app, pg_server_url, DB_PREFIX, tenant_template)
+
+
+@pytest.fixture
+def client_for(app):
+    """client_for(tenant_or_host) -> a test client whose requests go to that host."""
+
+    def make(target="localhost"):
+        client = app.test_client()
+        client.host = target if isinstance(target, str) else f"{target.slug}.localhost"
+        return client
+
+    return make
+
+
+@pytest.fixture
+def in_tenant(app):
+    """`with in_tenant(info):` work with that tenant bound, as a job or command would."""
+    from services.tenant_db import tenant_context
+
+    class _Ctx:
+        def __init__(self, info):
+            self.info = info
+
+        def __enter__(self):
+            self.app_ctx = app.app_context()
+            self.app_ctx.push()
+            self.tenant_ctx = tenant_context(self.info)
+            return self.tenant_ctx.__enter__()
+
+        def __exit__(self, *exc):
+            self.tenant_ctx.__exit__(*exc)
+            self.app_ctx.pop()
+
+    return _Ctx
+
+
+@pytest.fixture
+def race(app):
+    """race(n, fn) runs fn n times at once (threads released together by a barrier), each in
+    its own app context with the current tenant bound; returns results and exceptions in order."""
+    from services import tenant_db
+
+    def run(n, fn):
+        tenant = tenant_db.current_tenant()
+        barrier = threading.Barrier(n)
+        results = [None] * n
+
+        def worker(i):
+            from models import db
+
+            with app.app_context():
+                token = tenant_db.bind(tenant)
+                try:
+                    barrier.wait()
+                    results[i] = fn()
+                except Exception as exc:  # the race's losers are results too
+                    results[i] = exc
+                finally:
+                    db.session.remove()
+                    tenant_db.unbind(token)
+
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return results
+
+    return run
