@@ -74,6 +74,9 @@ def load_config(overrides: dict | None = None) -> dict:
         # How long a process trusts its cached copy of the registry (status, hosts, branding).
         "TENANT_CACHE_SECONDS": float(_env("TENANT_CACHE_SECONDS", "5")),
         "REDIS_URL": _env("REDIS_URL"),
+        # Prefix of every Redis key this deployment writes (cache, rate limits), so deployments or
+        # test runs sharing one Redis never see each other's keys.
+        "REDIS_KEY_PREFIX": _env("REDIS_KEY_PREFIX", "jatra:"),
         "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", env == "production"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

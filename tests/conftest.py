@@ -37,6 +37,7 @@ def base_config(tmp_dir, **extra) -> dict:
         "PLATFORM_DOMAIN": "localhost",
         "INSTANCE_DIR": str(tmp_dir),
         "TENANT_CACHE_SECONDS": 0,
+        "REDIS_KEY_PREFIX": f"jatra-test-{RUN_ID}:",
         **extra,
     }
 
