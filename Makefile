@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := app
+export PORT
 
 .PHONY: run test setup setup-dev system-deps translations worker clean
 

@@ -14,8 +14,12 @@ schema_cli = AppGroup("schema", help="Migrate the platform and tenant databases.
 @schema_cli.command("upgrade")
 def upgrade():
     """Upgrade the platform database and every tenant database to the current schema."""
-    done = schema.upgrade_all()
+    done, failed = schema.upgrade_all()
     click.echo(f"platform upgraded; tenants upgraded: {', '.join(done) or 'none'}")
+    for slug, why in failed.items():
+        click.echo(f"tenant {slug} NOT upgraded: {why}", err=True)
+    if failed:
+        raise SystemExit(1)
 
 
 @schema_cli.command("revision")

@@ -38,15 +38,21 @@ def upgrade_tenant(url: URL, revision: str = "heads") -> None:
     command.upgrade(alembic_config("tenant", url), revision)
 
 
-def upgrade_all() -> list[str]:
-    """Upgrade the registry, then every registered tenant; returns the slugs upgraded."""
+def upgrade_all() -> tuple[list[str], dict[str, str]]:
+    """Upgrade the registry, then every registered tenant. One tenant's unreachable or broken
+    database does not hold the others back: returns (slugs upgraded, {slug: why it failed})."""
     from services import tenants
 
     upgrade_platform()
     tenants.registry.invalidate()
-    done = []
+    done, failed = [], {}
     for info in tenants.list_tenants():
         log.info("upgrading tenant %s", info.slug)
-        upgrade_tenant(info.database_url)
+        try:
+            upgrade_tenant(info.database_url)
+        except Exception as exc:  # reported per tenant; the command exits non-zero
+            failed[info.slug] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
+            log.error("tenant %s not upgraded: %s", info.slug, failed[info.slug])
+            continue
         done.append(info.slug)
-    return done
+    return done, failed

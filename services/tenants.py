@@ -6,6 +6,7 @@ process, so a suspension reaches every worker within seconds without a query per
 """
 from __future__ import annotations
 
+import ipaddress
 import re
 import threading
 import time
@@ -128,8 +129,15 @@ def normalise_host(host: str) -> str:
 
 
 def is_platform_host(host: str, platform_domain: str) -> bool:
+    """The platform's own names, and bare IP addresses (a tenant is never chosen by IP)."""
     host = normalise_host(host)
-    return host in {platform_domain, f"www.{platform_domain}"}
+    if host in {platform_domain, f"www.{platform_domain}"}:
+        return True
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return True
+    except ValueError:
+        return False
 
 
 def lookup_host(host: str) -> TenantInfo | None:

@@ -130,3 +130,35 @@ def test_healthz_reports_platform_tenant_and_redis(make_tenant, client_for):
     assert body["status"] == "ok"
     assert body["platform_db"]["status"] == body["tenant_db"]["status"] == body["redis"]["status"] == "ok"
     assert client_for("localhost").get("/healthz").json["platform_db"]["status"] == "ok"
+
+
+def test_a_registered_custom_domain_selects_its_tenant(make_tenant, client_for):
+    info = make_tenant("garden", custom_domain="Tickets.Botanic-Garden.example.org")
+    page = client_for("tickets.botanic-garden.example.org").get("/")
+    assert page.status_code == 200 and b"<h1>Garden</h1>" in page.data
+    assert client_for(info).get("/").status_code == 200  # and the platform subdomain still works
+
+
+def test_an_ip_address_host_is_the_platform(client_for):
+    assert b"Operators on Jatra" in client_for("127.0.0.1:5000").get("/").data
+
+
+def test_each_tenant_engine_is_created_once_and_reused(app, make_tenant):
+    from services import tenant_db
+
+    info = make_tenant("zoo")
+    with app.app_context():
+        assert tenant_db.engine_for(info) is tenant_db.engine_for(tenants.get(info.slug))
+        assert tenant_db.engine_for(info) is not tenant_db.engine_for(make_tenant("fort"))
+
+
+def test_error_pages_wear_the_tenant_branding(app, make_tenant):
+    from blueprints import errors
+
+    info = make_tenant("zoo", branding={"primary": "#654321"})
+    with app.test_request_context("/", base_url=f"http://{info.slug}.localhost"):
+        g.tenant = info
+        response = errors.handle_unexpected(RuntimeError("boom"))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500 and "--brand: #654321" in page
+    assert "Something went wrong on our side" in page and "boom" not in page

@@ -148,3 +148,20 @@ def test_the_periodic_health_check_reaches_every_tenant(app, make_tenant):
         assert enqueue("jobs.health.check_all", tenant=None).return_value() >= 2
         checked = set(db.session.scalars(sa.select(TenantHealth.tenant_id)))
     assert {first.id, second.id} <= checked
+
+
+def test_one_command_upgrades_the_platform_and_every_tenant(app, make_tenant):
+    first, second = make_tenant("zoo"), make_tenant("rail", kind="rail")
+    with app.app_context():  # a tenant whose database is gone must not hold the others back
+        tenants.register_tenant("broken", "Broken", "events", make_url(app.config["PLATFORM_DATABASE_URL"]).set(
+            database=f"{DB_PREFIX}_no_such_db"))
+    try:
+        result = app.test_cli_runner().invoke(args=["schema", "upgrade"])
+    finally:
+        with app.app_context():
+            db.session.execute(sa.delete(Tenant).where(Tenant.slug == "broken"))
+            db.session.commit()
+            tenants.registry.invalidate()
+    assert first.slug in result.output and second.slug in result.output
+    assert "tenant broken NOT upgraded" in result.output
+    assert result.exit_code == 1

@@ -19,12 +19,13 @@ class TenantFactory:
         self.app, self.server_url, self.prefix, self.template = app, server_url, prefix, template
 
     def __call__(self, name: str = "zoo", kind: str = "events", *, status: str = "active",
-                 branding: dict | None = None, settings: dict | None = None, slug: str | None = None):
+                 branding: dict | None = None, settings: dict | None = None, slug: str | None = None,
+                 custom_domain: str | None = None):
         slug = slug or f"{name.lower()}{next(_counter)}"
         url = servers.create_database(self.server_url, f"{self.prefix}_{slug}", template=self.template)
         with self.app.app_context():
             info = tenants.register_tenant(slug, name.title(), kind, make_url(url),
-                                           branding=branding, settings=settings)
+                                           branding=branding, settings=settings, custom_domain=custom_domain)
             if status != "active":
                 info = tenants.set_status(slug, status)
         return info

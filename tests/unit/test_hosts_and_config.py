@@ -16,7 +16,7 @@ def test_hosts_are_normalised(raw, host):
 
 
 @pytest.mark.parametrize("host,site", [
-    ("localhost:5000", PLATFORM), ("www.localhost", PLATFORM),
+    ("localhost:5000", PLATFORM), ("www.localhost", PLATFORM), ("127.0.0.1:5000", PLATFORM), ("[::1]:5000", PLATFORM),
     ("zoo.localhost:5000", TENANT), ("tickets.example.org", TENANT),
 ])
 def test_the_site_is_chosen_from_the_host_alone(host, site):
