@@ -57,11 +57,24 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from blueprints import auth, common, errors, platform, staff, tenant_home
+    from blueprints import account, dev, limits, platform_admin
 
     auth.init_app(app)
+    limits.init_app(app)
     app.register_blueprint(platform.bp)
+    app.register_blueprint(platform_admin.bp)
     app.register_blueprint(tenant_home.bp, subdomain=site.TENANT)
     app.register_blueprint(staff.bp, subdomain=site.TENANT)
+    app.register_blueprint(account.bp, subdomain=site.TENANT)
+    dev.register(app)
+    from blueprints import rail, rail_admin
+
+    app.register_blueprint(rail.bp, subdomain=site.TENANT)
+    app.register_blueprint(rail_admin.bp, subdomain=site.TENANT)
+    from blueprints import events, events_admin
+
+    app.register_blueprint(events.bp, subdomain=site.TENANT)
+    app.register_blueprint(events_admin.bp, subdomain=site.TENANT)
     common.register(app)
     errors.register(app)
 

@@ -77,6 +77,13 @@ def load_config(overrides: dict | None = None) -> dict:
         # Prefix of every Redis key this deployment writes (cache, rate limits), so deployments or
         # test runs sharing one Redis never see each other's keys.
         "REDIS_KEY_PREFIX": _env("REDIS_KEY_PREFIX", "jatra:"),
+        # Rate limits (Flask-Limiter strings; several separated by ";"), per tenant host and address,
+        # and per account where one is named. Kept in Redis when REDIS_URL is set, else in memory.
+        "RATE_LIMIT_LOGIN_ACCOUNT": _env("RATE_LIMIT_LOGIN_ACCOUNT", "5 per minute;30 per hour"),
+        "RATE_LIMIT_LOGIN_ADDRESS": _env("RATE_LIMIT_LOGIN_ADDRESS", "30 per minute;300 per hour"),
+        "RATE_LIMIT_REGISTER": _env("RATE_LIMIT_REGISTER", "10 per hour"),
+        "RATE_LIMIT_OTP_SEND": _env("RATE_LIMIT_OTP_SEND", "5 per 10 minutes;20 per day"),
+        "RATE_LIMIT_OTP_VERIFY": _env("RATE_LIMIT_OTP_VERIFY", "10 per 10 minutes"),
         "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", env == "production"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -89,6 +96,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "LANGUAGES": {"en": "English", "bn": "বাংলা"},
         "MEDIA_FOLDER": _env("MEDIA_FOLDER", str(instance_dir / "media")),
         "MAX_CONTENT_LENGTH": _env_int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024),
+        "MEDIA_MAX_IMAGE_BYTES": _env_int("MEDIA_MAX_IMAGE_BYTES", 2 * 1024 * 1024),
         "SQLALCHEMY_ECHO": _env_bool("SQLALCHEMY_ECHO", False),
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
         "JOBS_INLINE": _env_bool("JOBS_INLINE", _env("REDIS_URL") is None),

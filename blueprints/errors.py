@@ -5,9 +5,11 @@ import logging
 
 from flask import Flask, g
 from flask_babel import lazy_gettext as _l
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from blueprints import limits
 from blueprints.web import render
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,8 @@ def handle_http(exc: HTTPException):
     retry_after = None
     if exc.code == 429:
         retry_after = getattr(exc, "retry_after", None)
+    if isinstance(exc, RateLimitExceeded):  # its description is the limit itself ("5 per 1 minute")
+        custom, retry_after = None, limits.retry_after()
     return _page(exc.code or 500, custom, retry_after)
 
 

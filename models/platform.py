@@ -84,4 +84,6 @@ class PlatformAdmin(Timestamps, db.Model):
     name = sa.Column(sa.String(120), nullable=False)
     password_hash = sa.Column(sa.String(255), nullable=False)
     is_active = sa.Column(sa.Boolean, nullable=False, default=True)
+    # Bumped to end every session of this admin at once (as for tenant accounts).
+    session_version = sa.Column(sa.Integer, nullable=False, default=1, server_default="1")
     last_login_at = sa.Column(UTCDateTime())

@@ -80,3 +80,61 @@ def get_active(member_id: int, session_version: int) -> StaffMember | None:
     if member is None or not member.is_active or member.session_version != session_version:
         return None
     return member
+
+
+def list_staff() -> list[StaffMember]:
+    return list(db.session.scalars(sa.select(StaffMember).order_by(StaffMember.is_active.desc(), StaffMember.name)))
+
+
+def _lock_for_change(member_id: int) -> tuple[StaffMember, int]:
+    """The member to change and how many active admins there are, with those rows locked so two
+    admins demoting each other at once cannot leave the tenant without one."""
+    active_admins = list(db.session.scalars(
+        sa.select(StaffMember.id).where(StaffMember.role == "admin", StaffMember.is_active.is_(True))
+        .with_for_update()))
+    member = db.session.scalar(sa.select(StaffMember).where(StaffMember.id == member_id).with_for_update())
+    if member is None:
+        db.session.rollback()
+        raise StaffError("There is no such staff member.")
+    return member, len(active_admins)
+
+
+def _keeps_an_admin(member: StaffMember, admins: int, role: str, active: bool) -> None:
+    losing_admin = member.role == "admin" and member.is_active and (role != "admin" or not active)
+    if losing_admin and admins <= 1:
+        db.session.rollback()
+        raise StaffError("Keep at least one active admin: make someone else admin first.")
+
+
+def change_role(member_id: int, role: str, *, actor: Actor) -> StaffMember:
+    if role not in STAFF_ROLES:
+        raise StaffError(f"Role must be one of: {', '.join(STAFF_ROLES)}.")
+    member, admins = _lock_for_change(member_id)
+    if member.role == role:
+        db.session.rollback()
+        return member
+    _keeps_an_admin(member, admins, role, member.is_active)
+    before = _snapshot(member)
+    member.role = role
+    audit.record(actor, "staff.role_change", "staff_member", member.id, before=before, after=_snapshot(member))
+    db.session.commit()
+    return member
+
+
+def set_active(member_id: int, active: bool, *, actor: Actor) -> StaffMember:
+    """Deactivate (every session ends at once) or reactivate a staff account."""
+    member, admins = _lock_for_change(member_id)
+    if member.is_active == active:
+        db.session.rollback()
+        return member
+    if not active and actor.type == "staff" and actor.id == member.id:
+        db.session.rollback()
+        raise StaffError("You cannot deactivate your own account.")
+    _keeps_an_admin(member, admins, member.role, active)
+    before = _snapshot(member)
+    member.is_active = active
+    member.session_version = StaffMember.session_version + 1
+    audit.record(actor, "staff.activate" if active else "staff.deactivate", "staff_member", member.id,
+                 before=before, after={**before, "is_active": active})
+    db.session.commit()
+    return member

@@ -98,6 +98,16 @@ def make_tenant(app, pg_server_url, tenant_template):
     return TenantFactory(app, pg_server_url, DB_PREFIX, tenant_template)
 
 
+@pytest.fixture(autouse=True)
+def _close_tenant_pools():
+    """Each test makes fresh tenants; close their pooled connections after it, so a long run
+    never holds more PostgreSQL connections than a few tests' worth."""
+    yield
+    from services import tenant_db
+
+    tenant_db.dispose_all()
+
+
 @pytest.fixture
 def client_for(app):
     """client_for(tenant_or_host) -> a test client whose requests go to that host."""

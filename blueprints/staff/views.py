@@ -1,7 +1,9 @@
 from flask import g, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
+from flask_login import logout_user
 
+from blueprints.auth import start_session
+from blueprints.limits import login_limits
 from blueprints.staff import bp
 from blueprints.staff.forms import StaffLoginForm
 from blueprints.staff.guard import StaffUser, current_staff, staff_required
@@ -16,6 +18,7 @@ def _safe_next(default: str) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@login_limits
 def login():
     form = StaffLoginForm()
     if form.validate_on_submit():
@@ -24,8 +27,7 @@ def login():
         except staff_service.InvalidCredentials as exc:
             form.password.errors.append(_("That email and password do not match an active staff account."))
             return render("staff/login.html", block="login_form", status=422, form=form)
-        logout_user()  # a customer session on this device ends here
-        login_user(StaffUser(member), remember=form.remember.data, fresh=True)
+        start_session(StaffUser(member), remember=form.remember.data)  # a customer session on this device ends here
         return redirect_to(_safe_next(url_for("staff.dashboard")))
     status = 422 if form.errors else 200
     return render("staff/login.html", block="login_form", status=status, form=form)

@@ -30,8 +30,8 @@ DEMO_TENANTS = [
 ]
 
 # tenant slug -> dotted paths of functions that seed its demo data (added by later areas)
-_COMMON = ["services.demo.staff.seed_demo_staff"]
-SEEDERS: dict[str, list[str]] = {"rail": [*_COMMON], "zoo": [*_COMMON], "fort": [*_COMMON]}
+_COMMON = ["services.demo.staff.seed_demo_staff", "services.demo.customers.seed_demo_customer"]
+SEEDERS: dict[str, list[str]] = {"rail": [*_COMMON, "services.rail.demo.seed_demo_railway"], "zoo": [*_COMMON, "services.demo.events.seed_zoo"], "fort": [*_COMMON, "services.demo.events.seed_fort"]}
 
 
 def _call(dotted: str):

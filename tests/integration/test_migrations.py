@@ -7,6 +7,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
 import models
+from migrations.env_common import include_object
 from services import schema
 from tests.conftest import DB_PREFIX
 from tests.support import servers
@@ -18,7 +19,7 @@ def _pending_changes(url, metadata):
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as conn:
-            ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+            ctx = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": include_object})
             return compare_metadata(ctx, metadata)
     finally:
         engine.dispose()
@@ -54,6 +55,7 @@ def test_each_schema_has_a_single_history_root(app):
     for which in ("platform", "tenant"):
         script = ScriptDirectory.from_config(schema.alembic_config(which))
         assert len(script.get_bases()) == 1, f"{which} migrations have more than one root"
+        assert len(script.get_heads()) == 1, f"{which} migrations have several heads: chain or merge them"
 
 
 def test_the_audit_log_is_append_only_in_the_database(make_tenant, in_tenant):

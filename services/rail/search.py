@@ -1,0 +1,135 @@
+"""Train search: every trip that stops at `from` before `to` on the date a person boards, with
+times at those two stops, and for each class the seats free on exactly that stretch and the fare.
+
+Occupancy is per seat per stretch (rule 2): a seat is free for [board, alight) when no live claim
+(sold, or held and not yet expired) on that trip overlaps it, so a seat sold Dhaka→Bhairab is free
+Bhairab→Chattogram.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import aliased
+
+from models import db
+from models.base import utcnow
+from models.rail import Coach, CoachClass, RouteStop, Seat, SeatClaim, Station, Train, Trip
+from services import tenant_db
+from services.rail import cache, fares
+from services.rail.errors import RailError
+from services.rail.network import resolve_station
+from services.rail.trips import local_today, stop_instant, tenant_zone
+
+DEPARTURE_WINDOWS = {"morning": (0, 12), "afternoon": (12, 18), "evening": (18, 24)}
+
+
+@dataclass
+class SearchAnswer:
+    origin: Station
+    destination: Station
+    travel_date: date
+    results: list[dict] = field(default_factory=list)
+
+
+def window(today: date | None = None) -> tuple[date, date]:
+    """The dates on sale: today and the next `advance_sale_days - 1` days."""
+    today = today or local_today()
+    days = int(tenant_db.require_tenant().setting("advance_sale_days") or 10)
+    return today, today + timedelta(days=max(days, 1) - 1)
+
+
+def search(from_text: str, to_text: str, travel_date: date, *, coach_class: str | None = None,
+           departure: str | None = None, now: datetime | None = None) -> SearchAnswer:
+    """Resolve the stations, check the date is on sale, and find the trains (filtered by class
+    code and departure window, sorted by departure). Raises RailError with the field at fault."""
+    origin = resolve_station(from_text)
+    if origin is None:
+        raise RailError(_("No station matches “%(text)s”.", text=from_text), "from")
+    destination = resolve_station(to_text)
+    if destination is None:
+        raise RailError(_("No station matches “%(text)s”.", text=to_text), "to")
+    if origin.id == destination.id:
+        raise RailError(_("From and to are the same station."), "to")
+    first, last = window()
+    if not first <= travel_date <= last:
+        raise RailError(_("Choose a date from %(first)s to %(last)s: tickets are sold up to %(n)s days ahead.",
+                          first=first.isoformat(), last=last.isoformat(), n=(last - first).days + 1), "date")
+    results = cache.cached((origin.id, destination.id, travel_date.isoformat()), travel_date,
+                           lambda: find_trains(origin.id, destination.id, travel_date, now=now))
+    return SearchAnswer(origin, destination, travel_date, filter_results(results, coach_class, departure))
+
+
+def filter_results(results: list[dict], coach_class: str | None, departure: str | None) -> list[dict]:
+    out = []
+    hours = DEPARTURE_WINDOWS.get(departure or "")
+    for row in results:
+        if hours and not hours[0] <= int(row["departs_local"][11:13]) < hours[1]:
+            continue
+        if coach_class:
+            classes = [c for c in row["classes"] if c["code"] == coach_class]
+            if not classes:
+                continue
+            row = {**row, "classes": classes}
+        out.append(row)
+    return sorted(out, key=lambda r: (r["departs_local"], r["train_number"]))
+
+
+def find_trains(from_station_id: int, to_station_id: int, travel_date: date, *, now: datetime | None = None) -> list[dict]:
+    """The uncached search, as JSON-able dicts (what the cache stores)."""
+    now = now or utcnow()
+    zone = tenant_zone()
+    board, alight = aliased(RouteStop), aliased(RouteStop)
+    pairs = db.session.execute(
+        sa.select(Train, board, alight)
+        .join(board, board.train_id == Train.id).join(alight, alight.train_id == Train.id)
+        .where(board.station_id == from_station_id, alight.station_id == to_station_id, board.seq < alight.seq,
+               board.departure_time.is_not(None), Train.is_active.is_(True))
+    ).all()
+    if not pairs:
+        return []
+    # The service date is the date the train left its origin: a stop day_offset days later
+    # is boarded on travel_date when the trip's service date is travel_date - day_offset.
+    wanted = {(train.id, travel_date - timedelta(days=b.day_offset)): (train, b, a) for train, b, a in pairs}
+    trips = db.session.scalars(sa.select(Trip).where(sa.or_(
+        *(sa.and_(Trip.train_id == train_id, Trip.service_date == day) for train_id, day in wanted)))).all()
+    classes = {c.id: c for c in db.session.scalars(sa.select(CoachClass))}
+    explicit = fares.overrides(from_station_id, to_station_id)
+    results = []
+    for trip in trips:
+        train, b, a = wanted[(trip.train_id, trip.service_date)]
+        departs = stop_instant(trip.service_date, b.departure_time, b.day_offset, zone)
+        arrives = stop_instant(trip.service_date, a.arrival_time or a.departure_time, a.day_offset, zone)
+        distance = Decimal(a.distance_km) - Decimal(b.distance_km)
+        free = free_seats_by_class(trip.id, train.id, b.seq, a.seq, now)
+        results.append({
+            "trip_id": trip.id, "train_number": train.number, "train_name": train.name,
+            "status": trip.status, "delay_minutes": trip.delay_minutes,
+            "departs_local": departs.astimezone(zone).isoformat(), "arrives_local": arrives.astimezone(zone).isoformat(),
+            "duration_minutes": int((arrives - departs).total_seconds() // 60),
+            "arrives_days_later": (arrives.astimezone(zone).date() - departs.astimezone(zone).date()).days,
+            "board_seq": b.seq, "alight_seq": a.seq, "distance_km": str(distance),
+            "classes": [
+                {"code": classes[cid].code, "name": classes[cid].name, "free": count, "total": total,
+                 "fare": str(fares.fare_for(classes[cid], distance, explicit.get(cid)))}
+                for cid, (count, total) in sorted(free.items(), key=lambda kv: classes[kv[0]].position)
+            ],
+        })
+    return sorted(results, key=lambda r: (r["departs_local"], r["train_number"]))
+
+
+def free_seats_by_class(trip_id: int, train_id: int, board_seq: int, alight_seq: int,
+                        now: datetime) -> dict[int, tuple[int, int]]:
+    """{class id: (seats free on [board_seq, alight_seq), seats in total)} for one trip."""
+    taken = (sa.select(SeatClaim.id).where(
+        SeatClaim.trip_id == trip_id, SeatClaim.seat_id == Seat.id,
+        SeatClaim.board_seq < alight_seq, SeatClaim.alight_seq > board_seq,  # the stretches overlap
+        sa.or_(SeatClaim.status == "sold", SeatClaim.expires_at > now)).exists())
+    rows = db.session.execute(
+        sa.select(Coach.coach_class_id, sa.func.count(Seat.id),
+                  sa.func.sum(sa.case((taken, 0), else_=1)))
+        .join(Seat, Seat.coach_id == Coach.id).where(Coach.train_id == train_id).group_by(Coach.coach_class_id))
+    return {class_id: (int(free or 0), int(total)) for class_id, total, free in rows}

@@ -1,0 +1,312 @@
+"""Rail on PostgreSQL: search over intermediate stops, overnight trains and per-stretch seat
+availability; the search cache and its invalidation; idempotent trip generation; the exclusion
+constraint under a race; validation messages; the staff pages."""
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from models import db
+from models.people import AuditLog
+from models.rail import Station, Trip
+from services import staff, tenant_db
+from services.audit import Actor
+from services.rail import cache, layouts, network, search, trips
+from services.rail.errors import RailError
+from tests.support import rail as make
+
+DHAKA_CTG = [("DHK", None, "07:00", 0, 0), ("BHB", "08:30", "08:33", 0, 80), ("CML", "10:00", "10:03", 0, 190),
+             ("CTG", "12:00", None, 0, 321)]
+CHAIR_AND_AC = (("S_CHAIR", "Chair 2+2, 15 rows"), ("AC_S", "Chair 2+2, 15 rows"))
+OVERNIGHT = [("KLN", None, "22:15", 0, 0), ("JSR", "23:30", "23:33", 0, 55), ("ISD", "01:55", "02:05", 1, 170),
+             ("DHK", "07:10", None, 1, 400)]
+
+
+@pytest.fixture
+def rail(make_tenant):
+    info = make_tenant("rail", kind="rail")
+    yield info
+    tenant_db.dispose_engine(info.slug)  # give the server its connections back (the race opens many)
+
+
+def _classes(row):
+    return {c["code"]: c for c in row["classes"]}
+
+
+def test_search_finds_a_train_between_intermediate_stops_with_their_times_and_fares(rail, in_tenant):
+    with in_tenant(rail):
+        today = trips.local_today()
+        train = make.train(DHAKA_CTG, number="701", name="Subarna Express", coaches=CHAIR_AND_AC)
+        make.generate([train.id], today, today + timedelta(days=2))
+        answer = search.search("Bhairab Bazar", "cml", today + timedelta(days=1))
+        [row] = answer.results
+        assert (row["train_number"], row["departs_local"][11:16], row["arrives_local"][11:16]) == ("701", "08:33", "10:00")
+        assert row["duration_minutes"] == 87 and row["arrives_days_later"] == 0
+        assert row["departs_local"][:10] == (today + timedelta(days=1)).isoformat()
+        classes = _classes(row)
+        assert classes["S_CHAIR"]["free"] == 60 and classes["S_CHAIR"]["fare"] == "119.00"  # 110 km × 1.08
+        assert classes["AC_S"]["fare"] == "259.00"  # 110 km × 2.05 = 225.50, + 15% VAT
+        assert search.search("ঢাকা", "Chattogram", today).results[0]["train_number"] == "701"  # Bangla name works
+        assert search.search("Bhairab Bazar", "Cumilla", today, coach_class="AC_S").results[0]["classes"][0]["code"] == "AC_S"
+        assert search.search("DHK", "CTG", today, departure="evening").results == []
+
+
+def test_the_reverse_direction_finds_nothing(rail, in_tenant):
+    with in_tenant(rail):
+        today = trips.local_today()
+        train = make.train(DHAKA_CTG)
+        make.generate([train.id], today)
+        assert len(search.search("DHK", "CTG", today).results) == 1
+        assert search.search("CTG", "DHK", today).results == []
+        assert search.search("CML", "BHB", today).results == []
+
+
+def test_an_overnight_train_is_found_on_the_date_a_passenger_boards(rail, in_tenant):
+    with in_tenant(rail):
+        today = trips.local_today()
+        train = make.train(OVERNIGHT, number="725", name="Sundarban Express")
+        make.generate([train.id], today)
+        [from_origin] = search.search("Khulna", "Dhaka", today).results
+        assert from_origin["departs_local"][11:16] == "22:15" and from_origin["arrives_local"][11:16] == "07:10"
+        assert from_origin["arrives_days_later"] == 1 and from_origin["duration_minutes"] == 8 * 60 + 55
+        # Ishwardi is passed after midnight: it is boarded the day after the trip's service date.
+        assert search.search("Ishwardi", "Dhaka", today).results == []
+        [midway] = search.search("Ishwardi", "Dhaka", today + timedelta(days=1)).results
+        assert midway["trip_id"] == make.trip_of(train.id, today).id
+        assert midway["departs_local"] == f"{today + timedelta(days=1)}T02:05:00+06:00"
+
+
+def test_a_seat_sold_dhaka_to_bhairab_is_free_from_bhairab_to_chattogram(rail, in_tenant):
+    with in_tenant(rail):
+        today = trips.local_today()
+        train = make.train(DHAKA_CTG, coaches=(("S_CHAIR", "Chair 2+2, 15 rows"),))
+        make.generate([train.id], today)
+        trip = make.trip_of(train.id, today)
+        seats = make.seat_ids(train.id)
+        make.claim(trip.id, seats[0], 0, 1)  # sold Dhaka → Bhairab
+        make.claim(trip.id, seats[1], 1, 3, status="held", expires_in=300)  # held Bhairab → Chattogram
+        make.claim(trip.id, seats[2], 0, 3, status="held", expires_in=-1)  # an expired hold frees its seat
+
+        def free(a, b):
+            return search.find_trains(make.station(a).id, make.station(b).id, today)[0]["classes"][0]["free"]
+
+        assert free("DHK", "BHB") == 59
+        assert free("BHB", "CTG") == 59  # seat 0 is free again after Bhairab; seat 1 is held
+        assert free("DHK", "CTG") == 58
+        assert free("CML", "CTG") == 59
+        assert free("DHK", "CML") == 58
+
+
+def test_the_database_refuses_overlapping_claims_on_one_seat(rail, in_tenant):
+    with in_tenant(rail):
+        today = trips.local_today()
+        train = make.train(DHAKA_CTG)
+        make.generate([train.id], today)
+        trip, seat = make.trip_of(train.id, today), make.seat_ids(train.id)[0]
+        make.claim(trip.id, seat, 0, 2)
+        make.claim(trip.id, seat, 2, 3)  # touching stretches do not overlap
+        with pytest.raises(IntegrityError, match="ex_seat_claims_no_overlap"):
+            make.claim(trip.id, seat, 1, 3)
+        db.session.rollback()
+
+
+def test_exactly_one_of_many_concurrent_overlapping_claims_wins_and_a_naive_check_does_not(rail, in_tenant, race):
+    import time
+
+    with in_tenant(rail):
+        today = trips.local_today()
+        train = make.train(DHAKA_CTG)
+        make.generate([train.id], today)
+        trip_id, seat = make.trip_of(train.id, today).id, make.seat_ids(train.id)[0]
+        stretches = iter([(0, 2), (1, 3), (0, 3), (1, 2)] * 3)  # all share the stretch Bhairab → Cumilla
+        picked = [next(stretches) for _ in range(12)]
+        results = race(12, lambda: make.claim(trip_id, seat, *picked.pop()) and "ok")
+        assert results.count("ok") == 1
+        # Losers are refused by the exclusion constraint, or (PostgreSQL breaking a wait cycle among
+        # concurrent exclusion checks) by a deadlock error: both mean "not yours", never a double sale.
+        # The inventory service must treat a deadlock as a retryable refusal.
+        losers = [r for r in results if r != "ok"]
+        assert all(isinstance(r, IntegrityError) or "DeadlockDetected" in repr(r) for r in losers), losers
+
+        # Control: the same race against a copy of the table without the constraint, guarded
+        # by a check-then-insert in Python, sells the seat more than once.
+        engine = tenant_db.current_engine()
+        with engine.begin() as conn:
+            conn.execute(sa.text("CREATE TABLE naive_claims (LIKE seat_claims INCLUDING DEFAULTS)"))
+
+        def naive_claim():
+            with engine.connect() as conn:
+                taken = conn.scalar(sa.text(
+                    "SELECT count(*) FROM naive_claims WHERE trip_id = :t AND seat_id = :s "
+                    "AND board_seq < 3 AND alight_seq > 0"), {"t": trip_id, "s": seat})
+                if taken:
+                    return "taken"
+                time.sleep(0.05)  # the gap every check-then-insert has, made visible
+                conn.execute(sa.text(
+                    "INSERT INTO naive_claims (id, trip_id, seat_id, board_seq, alight_seq, status, created_at) "
+                    "VALUES (nextval('seat_claims_id_seq'), :t, :s, 0, 3, 'sold', now())"), {"t": trip_id, "s": seat})
+                conn.commit()
+            return "ok"
+
+        assert race(12, naive_claim).count("ok") > 1
+
+
+def test_search_results_are_cached_and_invalidated_by_inventory_and_schedule_changes(rail, in_tenant, app, monkeypatch):
+    assert app.config["REDIS_URL"], "this test needs the test run's Redis"
+    with in_tenant(rail):
+        today = trips.local_today()
+        train = make.train(DHAKA_CTG)
+        make.generate([train.id], today, today + timedelta(days=1))
+        trip = make.trip_of(train.id, today)
+
+        def free():
+            return search.search("DHK", "CTG", today).results[0]["classes"][0]["free"]
+
+        assert free() == 60
+        make.claim(trip.id, make.seat_ids(train.id)[0], 0, 3)
+        assert free() == 60  # served from the cache: the claim did not announce itself
+        cache.inventory_changed(today + timedelta(days=1))
+        assert free() == 60  # another date's change leaves this date's entries alone
+        cache.inventory_changed(trip.service_date)
+        assert free() == 59
+
+        trips.cancel_trip(trip.id, actor=Actor.system("test"))  # a schedule change bumps the tenant's counter
+        assert search.search("DHK", "CTG", today).results[0]["status"] == "cancelled"
+
+        monkeypatch.setitem(app.config, "REDIS_URL", None)  # the embedded default: no Redis, no cache
+        make.claim(trip.id, make.seat_ids(train.id)[1], 0, 1)
+        assert free() == 58
+
+
+def test_trip_generation_is_idempotent_and_follows_operating_days(rail, in_tenant):
+    with in_tenant(rail):
+        today = trips.local_today()
+        daily = make.train(DHAKA_CTG, number="704")
+        weekends = make.train(OVERNIGHT, number="725", mode="weekends")
+        last = today + timedelta(days=13)
+        first = make.generate([daily.id, weekends.id], today, last)
+        assert first.status == "done" and first.created == 14 + 4 and first.total == 18
+        again = make.generate([daily.id, weekends.id], today, last)
+        assert again.status == "done" and again.created == 0
+        assert db.session.scalar(sa.select(sa.func.count(Trip.id))) == 18
+        assert {t.service_date.weekday() for t in db.session.scalars(sa.select(Trip).where(Trip.train_id == weekends.id))} == {4, 5}
+        longer = make.generate([daily.id], today, today + timedelta(days=59))  # runs as a job (inline in tests)
+        assert longer.status == "done" and longer.created == 46
+
+
+def test_validation_messages_are_clear_and_change_nothing(rail, in_tenant):
+    with in_tenant(rail):
+        today = trips.local_today()
+        make.station("DHK")
+        with pytest.raises(RailError, match="A station with code DHK already exists") as dup:
+            network.save_station({"code": "dhk", "name_en": "Dhaka 2", "name_bn": "ঢাকা", "city": "Dhaka"},
+                                 actor=make.ACTOR)
+        assert dup.value.field == "code"
+        assert db.session.scalar(sa.select(sa.func.count(Station.id))) == 1
+
+        train = make.train(DHAKA_CTG[:2], coaches=())
+        with pytest.raises(RailError, match="Dhaka is already a stop of this train"):
+            network.add_stop(train.id, {"station_id": make.station("DHK").id, "arrival_time": None,
+                                        "departure_time": make._t("09:00"), "day_offset": 0, "distance_km": 100},
+                             actor=make.ACTOR)
+        with pytest.raises(RailError, match="Times go backwards: Cumilla"):
+            network.add_stop(train.id, {"station_id": make.station("CML").id, "arrival_time": make._t("08:00"),
+                                        "departure_time": None, "day_offset": 0, "distance_km": 190}, actor=make.ACTOR)
+        assert len(network.get_train(train.id).stops) == 2
+
+        with pytest.raises(RailError, match="has no coaches"):
+            make.generate([train.id], today)
+        with pytest.raises(RailError, match="This layout has no seats"):
+            layouts.create_layout({"name": "Empty", "rows": 2, "cols": 3, "aisles": [1, 2, 3]}, actor=make.ACTOR)
+
+        first, last = search.window()
+        assert (last - first).days == 9  # ten days on sale by default
+        with pytest.raises(RailError, match="Choose a date from") as window:
+            search.search("DHK", "BHB", last + timedelta(days=1))
+        assert window.value.field == "date"
+        with pytest.raises(RailError, match="Choose a date from"):
+            search.search("DHK", "BHB", today - timedelta(days=1))
+        with pytest.raises(RailError, match="No station matches"):
+            search.search("Atlantis", "BHB", today)
+
+
+def _operator(rail, in_tenant, client_for, role="operator"):
+    with in_tenant(rail):
+        staff.create_staff(f"{role}@rail.example.com", f"Test {role}", role, "rail-pass-123", actor=make.ACTOR)
+    client = client_for(rail)
+    assert client.post("/staff/login", data={"email": f"{role}@rail.example.com", "password": "rail-pass-123"}).status_code == 303
+    return client
+
+
+def test_staff_pages_create_edit_and_refuse_with_messages_and_audit(rail, in_tenant, client_for):
+    client = _operator(rail, in_tenant, client_for)
+    htmx = {"HX-Request": "true", "HX-Request-Type": "partial"}
+    data = {"code": "tgi", "name_en": "Tongi", "name_bn": "টঙ্গী", "city": "Gazipur"}
+    ok = client.post("/staff/rail/stations", data=data, headers=htmx)
+    assert ok.status_code == 200 and "Saved Tongi" in ok.get_data(as_text=True)
+    assert "<html" not in ok.get_data(as_text=True)  # only the swapped block
+    dup = client.post("/staff/rail/stations", data=data, headers=htmx)
+    assert dup.status_code == 422 and "A station with code TGI already exists" in dup.get_data(as_text=True)
+
+    created = client.post("/staff/rail/trains", data={"number": "717", "name": "Jayantika Express",
+                                                       "train_type": "intercity", "mode": "chosen"})
+    assert created.status_code == 422 and "Choose the days the train runs" in created.get_data(as_text=True)
+    assert client.post("/staff/rail/trains", data={"number": "717", "name": "Jayantika Express",
+                                                    "train_type": "intercity", "mode": "daily"}).status_code == 303
+    with in_tenant(rail):
+        actions = [a.action for a in db.session.scalars(sa.select(AuditLog).order_by(AuditLog.id))]
+        assert actions.count("station.create") == 1 and "train.create" in actions
+        train_id = network.list_trains()[0].id
+    generate = client.post("/staff/rail/trips/generate", data={"train_ids": [train_id], "start_date": "2020-01-01",
+                                                              "end_date": "2020-01-02"}, headers=htmx)
+    assert generate.status_code == 422 and "from today on" in generate.get_data(as_text=True)
+
+
+def test_search_page_shows_results_at_a_shareable_url_and_explains_bad_dates(rail, in_tenant, client_for):
+    with in_tenant(rail):
+        today = trips.local_today()
+        train = make.train(DHAKA_CTG, number="702", name="Subarna Express")
+        make.generate([train.id], today)
+    client = client_for(rail)
+    page = client.get(f"/trains?from=Dhaka&to=CTG&date={today}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Subarna Express" in html and "07:00" in html and "12:00" in html
+    assert "৳347.00" in html  # 321 km × 1.08 in S_CHAIR
+    late = client.get(f"/trains?from=Dhaka&to=CTG&date={today + timedelta(days=30)}")
+    assert late.status_code == 422 and "Choose a date from" in late.get_data(as_text=True)
+    options = client.get("/trains/stations?field=from&from=chat").get_data(as_text=True)
+    assert 'value="Chattogram"' in options
+    assert "Find a train" in client.get("/").get_data(as_text=True)  # the home page opens with the search
+
+
+def test_staff_without_schedule_permission_cannot_open_the_rail_pages(rail, in_tenant, client_for):
+    client = _operator(rail, in_tenant, client_for, role="viewer")
+    assert client.get("/staff/rail/stations").status_code == 403
+
+
+def test_an_operator_generates_a_long_range_as_a_job_then_delays_and_cancels_trips(rail, in_tenant, client_for):
+    client = _operator(rail, in_tenant, client_for)
+    htmx = {"HX-Request": "true", "HX-Request-Type": "partial"}
+    with in_tenant(rail):
+        today = trips.local_today()
+        train_id = make.train(DHAKA_CTG, number="704", name="Mahanagar Provati").id
+    answer = client.post("/staff/rail/trips/generate", headers=htmx, data={
+        "train_ids": [train_id], "start_date": today.isoformat(), "end_date": (today + timedelta(days=39)).isoformat()})
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and "Done:" in html and "40 trips created" in html
+    with in_tenant(rail):
+        run_id = trips.recent_generations()[0].id
+        trip_id = make.trip_of(train_id, today + timedelta(days=1)).id
+    assert "40 trips created" in client.get(f"/staff/rail/trips/generations/{run_id}", headers=htmx).get_data(as_text=True)
+
+    delayed = client.post(f"/staff/rail/trips/{trip_id}/delay", data={"new_departure": "07:45"}, headers=htmx)
+    assert delayed.status_code == 200 and "(+45 min)" in delayed.get_data(as_text=True)
+    earlier = client.post(f"/staff/rail/trips/{trip_id}/delay", data={"new_departure": "07:00"}, headers=htmx)
+    assert earlier.status_code == 422 and "later than the scheduled 07:00" in earlier.get_data(as_text=True)
+    assert client.post(f"/staff/rail/trips/{trip_id}/cancel", headers=htmx).status_code == 200
+    with in_tenant(rail):
+        trip = db.session.get(Trip, trip_id)
+        assert (trip.status, trip.delay_minutes) == ("cancelled", 45)
+        actions = [a.action for a in db.session.scalars(sa.select(AuditLog).order_by(AuditLog.id))]
+        assert actions[-3:] == ["trips.generate", "trip.delay", "trip.cancel"]

@@ -1,0 +1,83 @@
+"""Rail factories: stations, trains with stops and coaches, trips, seat claims — through the same
+services the staff pages use. Call them with a tenant bound (`with in_tenant(info):`)."""
+from __future__ import annotations
+
+import itertools
+from datetime import date, datetime, time, timedelta, timezone
+
+import sqlalchemy as sa
+
+from models import db
+from models.rail import Coach, LayoutTemplate, SeatClaim, Seat, Station, Trip
+from services.audit import Actor
+from services.rail import layouts, network, trips
+
+ACTOR = Actor.system("test")
+_numbers = itertools.count(100)
+
+# (code, English, Bangla, city) for the stations tests use by name
+KNOWN = {
+    "DHK": ("Dhaka", "ঢাকা", "Dhaka"), "BHB": ("Bhairab Bazar", "ভৈরব বাজার", "Kishoreganj"),
+    "CML": ("Cumilla", "কুমিল্লা", "Cumilla"), "CTG": ("Chattogram", "চট্টগ্রাম", "Chattogram"),
+    "ISD": ("Ishwardi", "ঈশ্বরদী", "Pabna"), "KLN": ("Khulna", "খুলনা", "Khulna"),
+    "JSR": ("Jashore", "যশোর", "Jashore"),
+}
+
+
+def station(code: str) -> Station:
+    found = db.session.scalar(sa.select(Station).where(Station.code == code))
+    if found is not None:
+        return found
+    en, bn, city = KNOWN.get(code, (code.title(), code, code.title()))
+    return network.save_station({"code": code, "name_en": en, "name_bn": bn, "city": city}, actor=ACTOR)
+
+
+def _t(text):
+    return None if text is None else time.fromisoformat(text)
+
+
+def train(stops, *, number=None, name="Test Express", coaches=(("S_CHAIR", "Chair 2+2, 15 rows"),),
+          mode="daily", days=None):
+    """stops: [(code, arrive, depart, day_offset, km)]; coaches: [(class code, layout name)]."""
+    made = network.save_train({"number": number or str(next(_numbers)), "name": name, "train_type": "intercity",
+                               "mode": mode, "days": days}, actor=ACTOR)
+    for code, arrive, depart, offset, km in stops:
+        network.add_stop(made.id, {"station_id": station(code).id, "arrival_time": _t(arrive),
+                                   "departure_time": _t(depart), "day_offset": offset, "distance_km": km}, actor=ACTOR)
+    classes = {c.code: c.id for c in layouts.list_classes()}
+    layout_ids = {lay.name: lay.id for lay in db.session.scalars(sa.select(LayoutTemplate))}
+    for klass, layout in coaches:
+        layouts.add_coach(made.id, coach_class_id=classes[klass], layout_id=layout_ids[layout], code=None, actor=ACTOR)
+    return network.get_train(made.id)
+
+
+def small_layout(name="Tiny 1x2", seats=2) -> LayoutTemplate:
+    found = db.session.scalar(sa.select(LayoutTemplate).where(LayoutTemplate.name == name))
+    return found or layouts.create_layout({"name": name, "rows": 1, "cols": seats}, actor=ACTOR)
+
+
+def generate(train_ids, start: date, end: date | None = None):
+    return trips.start_generation(list(train_ids), start, end or start, actor=ACTOR)
+
+
+def trip_of(train_id: int, day: date) -> Trip:
+    return db.session.scalar(sa.select(Trip).where(Trip.train_id == train_id, Trip.service_date == day))
+
+
+def seat_ids(train_id: int, class_code: str | None = None) -> list[int]:
+    query = sa.select(Seat.id).join(Coach).where(Coach.train_id == train_id).order_by(Seat.id)
+    if class_code:
+        from models.rail import CoachClass
+
+        query = query.join(CoachClass).where(CoachClass.code == class_code)
+    return list(db.session.scalars(query))
+
+
+def claim(trip_id: int, seat_id: int, board: int, alight: int, *, status="sold", expires_in: int | None = None):
+    """Write a claim directly, as the inventory service will."""
+    expires = None if expires_in is None else datetime.now(timezone.utc) + timedelta(seconds=expires_in)
+    row = SeatClaim(trip_id=trip_id, seat_id=seat_id, board_seq=board, alight_seq=alight, status=status,
+                    expires_at=expires)
+    db.session.add(row)
+    db.session.commit()
+    return row
