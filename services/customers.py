@@ -98,7 +98,8 @@ def contact_to_verify(user: User) -> str | None:
     return None
 
 
-def register(name: str, email: str | None, phone: str | None, password: str, *, actor: Actor) -> User:
+def _contact_details(name: str, email: str | None, phone: str | None, *, missing: str) -> tuple[str, str | None, str | None]:
+    """Name, canonical email and phone; at least one way to reach the customer."""
     name = (name or "").strip()
     if not name:
         raise CustomerError(_("Enter your name."), "name")
@@ -108,7 +109,13 @@ def register(name: str, email: str | None, phone: str | None, password: str, *, 
     except PhoneError as exc:
         raise CustomerError(str(exc), "phone") from None
     if not email and not phone:
-        raise CustomerError(_("Enter a mobile number or an email address (or both)."), "phone")
+        raise CustomerError(missing, "phone")
+    return name, email, phone
+
+
+def register(name: str, email: str | None, phone: str | None, password: str, *, actor: Actor) -> User:
+    name, email, phone = _contact_details(name, email, phone,
+                                          missing=_("Enter a mobile number or an email address (or both)."))
     _check_password(password)
     user = User(name=name, email=email, phone=phone, password_hash=passwords.hash_password(password),
                 is_active=True, session_version=1)
@@ -196,16 +203,8 @@ def end_all_sessions(user: User, *, actor: Actor) -> User:
 def update_profile(user: User, *, name: str, email: str | None, phone: str | None, nid: str | None,
                    actor: Actor) -> User:
     before = _snapshot(user)
-    name = (name or "").strip()
-    if not name:
-        raise CustomerError(_("Enter your name."), "name")
-    email = normalise_email(email) if (email or "").strip() else None
-    try:
-        phone = normalise_phone(phone) if (phone or "").strip() else None
-    except PhoneError as exc:
-        raise CustomerError(str(exc), "phone") from None
-    if not email and not phone:
-        raise CustomerError(_("Keep a mobile number or an email address (or both)."), "phone")
+    name, email, phone = _contact_details(name, email, phone,
+                                          missing=_("Keep a mobile number or an email address (or both)."))
     nid = normalise_nid(nid)
     if phone != user.phone:
         user.phone, user.phone_verified_at = phone, None
