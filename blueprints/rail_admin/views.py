@@ -134,8 +134,8 @@ def update_train(train_id):
 @staff_required(MANAGE)
 def add_stop(train_id):
     form = f.StopForm()
-    _train_page_choices = network.list_stations()
-    form.station_id.choices = [(0, "—")] + [(s.id, s.name_en) for s in _train_page_choices]
+    stations = network.list_stations()
+    form.station_id.choices = [(0, "—")] + [(s.id, s.name_en) for s in stations]
     if form.validate_on_submit():
         try:
             network.add_stop(train_id, form.data, actor=_actor())
