@@ -8,16 +8,22 @@ PORT ?= 5000
 export FLASK_APP := app
 export PORT
 
-.PHONY: run test setup setup-dev system-deps translations worker clean
+.PHONY: run test lint setup setup-dev system-deps translations worker clean
 
+# The embedded development set-up (SQLite, no Redis, /dev/outbox), chosen explicitly: without
+# JATRA_ENV the app is production and refuses to start without its secrets and servers.
+run: export JATRA_ENV := development
 run: setup translations
 	$(BIN)/flask schema upgrade
 	$(BIN)/flask demo seed
 	@echo "Jatra is on http://localhost:$(PORT)  (tenants above; staff log in at /staff/login)"
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
-test: setup-dev system-deps translations
+test: setup-dev system-deps translations lint
 	$(BIN)/python -m pytest
+
+lint: setup-dev
+	$(BIN)/ruff check .
 
 setup:
 	@PYTHON="$(PYTHON)" scripts/setup-venv.sh requirements.txt

@@ -7,8 +7,9 @@ from flask import Flask
 
 import config as config_module
 from blueprints import site
+from blueprints.site_urls import SiteUrlAdapter
 from extensions import babel, csrf, db, migrate
-from services import crypto
+from services import crypto, tenant_db
 
 
 class JatraFlask(Flask):
@@ -26,7 +27,8 @@ class JatraFlask(Flask):
             return adapter
         which = site.site_of(request.host, self.config["PLATFORM_DOMAIN"])
         request.environ["jatra.site"] = which
-        return self.url_map.bind_to_environ(request.environ, server_name=None, subdomain=which)
+        return SiteUrlAdapter.of(self.url_map.bind_to_environ(request.environ, server_name=None, subdomain=which),
+                                 self.config["PREFERRED_URL_SCHEME"])
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -38,14 +40,20 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     crypto.configure(cfg["DATA_ENCRYPTION_KEY"], cfg.get("DATA_ENCRYPTION_OLD_KEYS"))
     db.init_app(app)
+    tenant_db.init_app(app)  # real transactions when the registry is SQLite
     migrate.init_app(app, db, directory=str(config_module.BASE_DIR / "migrations" / "platform"))
     csrf.init_app(app)
 
-    from blueprints import i18n, web
+    from blueprints import headers, i18n, web
 
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     web.init_app(app)
     site.init_app(app)
+    from blueprints import converters, input_guard
+
+    converters.init_app(app)  # before any rule is added: bounded `<int:...>` ids
+    input_guard.init_app(app)  # after site: the refusal page carries the tenant's branding
+    headers.init_app(app)
     _register_blueprints(app)
     _register_commands(app)
 

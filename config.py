@@ -1,9 +1,11 @@
 """Configuration from environment variables.
 
-Every setting has a documented default in `.env.example`. Secrets have no usable production
-default: in development they are generated once and kept in `instance/dev-secrets.json`, so a
-restarted `make run` keeps its sessions and can still decrypt what it stored; in production a
-missing secret stops the app at start-up.
+Every setting has a documented default in `.env.example`. `JATRA_ENV` defaults to production, so
+a server started without configuration (`gunicorn wsgi:app`, no `.env`) refuses to start rather
+than run with development tools and throwaway secrets; `make run` sets development explicitly.
+Production needs strong secrets, PostgreSQL and Redis, and says at start-up which are missing.
+In development the secrets are generated once and kept in `instance/dev-secrets.json`, so a
+restarted `make run` keeps its sessions and can still decrypt what it stored.
 """
 from __future__ import annotations
 
@@ -14,6 +16,12 @@ import secrets
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
+
+
+ENVIRONMENTS = ("production", "development", "testing")
+# Shorter or less varied signing keys can be guessed offline from any signed cookie.
+MIN_SECRET_KEY_LENGTH = 32
+MIN_SECRET_KEY_DISTINCT_CHARACTERS = 10
 
 
 class ConfigError(RuntimeError):
@@ -55,7 +63,9 @@ def _dev_secrets(instance_dir: Path) -> dict:
 def load_config(overrides: dict | None = None) -> dict:
     """Build the Flask config mapping from the environment (and test overrides)."""
     overrides = dict(overrides or {})
-    env = overrides.get("JATRA_ENV") or _env("JATRA_ENV", "development")
+    env = overrides.get("JATRA_ENV") or _env("JATRA_ENV", "production")
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"JATRA_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
     instance_dir = Path(overrides.get("INSTANCE_DIR") or _env("INSTANCE_DIR", str(BASE_DIR / "instance")))
 
     cfg: dict = {
@@ -68,9 +78,16 @@ def load_config(overrides: dict | None = None) -> dict:
         "PLATFORM_NAME": _env("PLATFORM_NAME", "Jatra"),
         "PREFERRED_URL_SCHEME": _env("PREFERRED_URL_SCHEME", "http"),
         "PORT": _env_int("PORT", 5000),
+        # The port links made outside a request carry (services.tenants.tenant_url); unset: PORT.
+        "PUBLIC_PORT": _env("PUBLIC_PORT"),
         # The platform registry database. Tenant databases live next to it unless a URL is given.
-        "PLATFORM_DATABASE_URL": _env("PLATFORM_DATABASE_URL", f"sqlite:///{instance_dir / 'platform.sqlite3'}"),
+        # Outside production it defaults to SQLite in the instance folder (set below).
+        "PLATFORM_DATABASE_URL": _env("PLATFORM_DATABASE_URL"),
         "TENANT_SQLITE_DIR": _env("TENANT_SQLITE_DIR", str(instance_dir / "tenants")),
+        # PostgreSQL role that owns the schema: migrations connect as it, the app as the URLs' role
+        # (set only where `flask schema upgrade` / `flask tenants create` run; see README).
+        "SCHEMA_OWNER_USER": _env("SCHEMA_OWNER_USER"),
+        "SCHEMA_OWNER_PASSWORD": _env("SCHEMA_OWNER_PASSWORD"),
         # How long a process trusts its cached copy of the registry (status, hosts, branding).
         "TENANT_CACHE_SECONDS": float(_env("TENANT_CACHE_SECONDS", "5")),
         "REDIS_URL": _env("REDIS_URL"),
@@ -102,20 +119,47 @@ def load_config(overrides: dict | None = None) -> dict:
         "JOBS_INLINE": _env_bool("JOBS_INLINE", _env("REDIS_URL") is None),
     }
     cfg.update(overrides)
-    cfg["SQLALCHEMY_DATABASE_URI"] = cfg["PLATFORM_DATABASE_URL"]
 
     if cfg["JATRA_ENV"] == "production":
-        for name in ("SECRET_KEY", "DATA_ENCRYPTION_KEY"):
-            if not cfg.get(name):
-                raise ConfigError(f"{name} must be set in production (see .env.example)")
+        problems = _production_problems(cfg)
+        if problems:
+            raise ConfigError("JATRA_ENV is production (the default) and the configuration is not ready for it:\n"
+                              + "\n".join(f"  - {p}" for p in problems)
+                              + "\nSet these (see .env.example), or use `make run` for the embedded development"
+                              " set-up (JATRA_ENV=development).")
     else:
+        cfg["PLATFORM_DATABASE_URL"] = cfg["PLATFORM_DATABASE_URL"] or f"sqlite:///{instance_dir / 'platform.sqlite3'}"
         generated = None
         for name in ("SECRET_KEY", "DATA_ENCRYPTION_KEY"):
             if not cfg.get(name):
                 generated = generated or _dev_secrets(instance_dir)
                 cfg[name] = generated[name]
+    cfg["SQLALCHEMY_DATABASE_URI"] = cfg["PLATFORM_DATABASE_URL"]
     _check_key(cfg["DATA_ENCRYPTION_KEY"])
     return cfg
+
+
+def _production_problems(cfg: dict) -> list[str]:
+    """Everything production would otherwise quietly do without: each one a line saying what to set."""
+    problems = []
+    key = cfg.get("SECRET_KEY") or ""
+    if not key:
+        problems.append("SECRET_KEY is not set: python -c 'import secrets; print(secrets.token_urlsafe(48))'")
+    elif len(key) < MIN_SECRET_KEY_LENGTH or len(set(key)) < MIN_SECRET_KEY_DISTINCT_CHARACTERS:
+        problems.append(f"SECRET_KEY is too weak: use at least {MIN_SECRET_KEY_LENGTH} random characters, "
+                        "e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'")
+    if not cfg.get("DATA_ENCRYPTION_KEY"):
+        problems.append("DATA_ENCRYPTION_KEY is not set: "
+                        "python -c 'import base64,os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())'")
+    url = cfg.get("PLATFORM_DATABASE_URL") or ""
+    if not url:
+        problems.append("PLATFORM_DATABASE_URL is not set: postgresql+psycopg://jatra:PASSWORD@db-host:5432/jatra")
+    elif url.startswith("sqlite"):
+        problems.append("PLATFORM_DATABASE_URL is SQLite, the embedded development database: use PostgreSQL")
+    if not cfg.get("REDIS_URL"):
+        problems.append("REDIS_URL is not set (without it rate limits are per process and jobs run in requests): "
+                        "redis://redis-host:6379/0")
+    return problems
 
 
 def _check_key(value: str) -> None:

@@ -7,10 +7,14 @@ from flask import Flask, g
 from flask_babel import lazy_gettext as _l
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from blueprints import limits
 from blueprints.web import render
+from models import db
+from services import transactions
+from services.errors import Retryable
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +40,8 @@ MESSAGES = {
 
 def _page(code: int, message=None, retry_after: int | None = None):
     if code == 404 and g.get("unknown_site"):
-        title, message = _l("No site at this address"), _l("There is no Jatra site at this address. Check the link, or start from the Jatra home page.")
+        title = _l("No site at this address")
+        message = _l("There is no Jatra site at this address. Check the link, or start from the Jatra home page.")
     else:
         title = TITLES.get(code, TITLES[500])
     response = render("errors/error.html", block="content", status=code, code=code, title=title,
@@ -57,7 +62,17 @@ def handle_http(exc: HTTPException):
 
 
 def handle_csrf(exc: CSRFError):
-    return _page(400, _l("This form has expired (it was open too long or in another tab). Reload the page and try again."))
+    return _page(400, _l("This form has expired (it was open too long or in another tab). "
+                         "Reload the page and try again."))
+
+
+def handle_retryable(exc: Exception):
+    """Concurrent work made the database give up on this request's transaction (deadlock,
+    serialization failure, SQLite still locked): nothing was changed, and trying again works."""
+    if not isinstance(exc, Retryable) and not transactions.is_retryable(exc):
+        raise exc
+    db.session.rollback()
+    return _page(503, transactions.RETRY_MESSAGE, retry_after=1)
 
 
 def handle_unexpected(exc: Exception):
@@ -68,6 +83,8 @@ def handle_unexpected(exc: Exception):
 def register(app: Flask) -> None:
     app.register_error_handler(CSRFError, handle_csrf)
     app.register_error_handler(HTTPException, handle_http)
+    app.register_error_handler(Retryable, handle_retryable)
+    app.register_error_handler(OperationalError, handle_retryable)
     if not app.config.get("PROPAGATE_EXCEPTIONS") and not app.testing:
         app.register_error_handler(InternalServerError, handle_http)
         app.register_error_handler(Exception, handle_unexpected)

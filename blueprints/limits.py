@@ -1,10 +1,12 @@
 """Rate limits on the endpoints people (and bots) hammer: logins, registration, sending and
-checking one-time codes. Keys are per site host and client address, plus the account named in the
-form where there is one, so one tenant's traffic never uses up another's allowance."""
+checking one-time codes. Keys are per site host and client address, plus the account a login names
+or the contact a code is checked for, so one tenant's traffic never uses up another's allowance."""
 from __future__ import annotations
 
 import math
 import time
+
+from typing import Callable
 
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
@@ -18,7 +20,8 @@ def _site_and_address() -> str:
 
 
 def _site_address_and_account() -> str:
-    named = request.form.get("identifier") or request.form.get("email") or request.form.get("phone") or ""
+    """For logins: the account the form names is the one whose password is being guessed."""
+    named = request.form.get("identifier") or request.form.get("email") or ""
     if not named and getattr(current_user, "is_authenticated", False):
         named = current_user.get_id()
     return f"{_site_and_address()}|{named.strip().lower()[:254]}"
@@ -43,7 +46,13 @@ def login_limits(view):
 
 register_limit = _limit("RATE_LIMIT_REGISTER")
 otp_send_limit = _limit("RATE_LIMIT_OTP_SEND")
-otp_verify_limit = _limit("RATE_LIMIT_OTP_VERIFY", _site_address_and_account)
+
+
+def otp_verify_limit(checked_for: Callable[[], str | None]):
+    """Checking codes, counted per address and per contact whose code is tried: `checked_for` says
+    which from what the server keeps (the session, the logged-in account), never from the form,
+    so changing a form field on each try does not start a fresh count."""
+    return _limit("RATE_LIMIT_OTP_VERIFY", lambda: f"{_site_and_address()}|{checked_for() or ''}")
 
 
 def retry_after() -> int | None:

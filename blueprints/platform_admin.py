@@ -6,36 +6,28 @@ from functools import wraps
 from flask import Blueprint, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import UserMixin, current_user, logout_user
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, Length
 
-from blueprints.auth import account_loader, start_session
+from blueprints.auth import SessionUser, account_kind, end_session, start_session
 from blueprints.limits import login_limits
+from blueprints.redirects import requested_next
 from blueprints.web import redirect_to, render
 from services import platform_admins, tenants
 
 bp = Blueprint("platform_admin", __name__, url_prefix="/admin")
 
 
-class PlatformAdminUser(UserMixin):
+@account_kind
+class PlatformAdminUser(SessionUser):
     kind = "platform_admin"
+    lives_on_platform = True
 
-    def __init__(self, admin):
-        self.admin = admin
-        self.id = admin.id
-        self.name = admin.name
-        self.email = admin.email
-
-    def get_id(self) -> str:
-        return f"platform_admin:{self.admin.id}:{self.admin.session_version}"
-
-
-@account_loader("platform_admin", platform=True)
-def _load_platform_admin(admin_id: int, version: int):
-    admin = platform_admins.get_active(admin_id, version)
-    return PlatformAdminUser(admin) if admin else None
+    @property
+    def admin(self):
+        return self.account
 
 
 def current_platform_admin() -> PlatformAdminUser | None:
@@ -58,11 +50,6 @@ class PlatformLoginForm(FlaskForm):
     remember = BooleanField(_l("Keep me logged in on this device"))
 
 
-def _safe_next(default: str) -> str:
-    target = request.args.get("next") or ""
-    return target if target.startswith("/admin") and not target.startswith("//") else default
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @login_limits
 def login():
@@ -74,13 +61,13 @@ def login():
             form.password.errors.append(_("That email and password do not match an active platform admin."))
             return render("platform/admin_login.html", block="login_form", status=422, form=form)
         start_session(PlatformAdminUser(admin), remember=form.remember.data)
-        return redirect_to(_safe_next(url_for("platform_admin.tenant_list")))
+        return redirect_to(requested_next(url_for("platform_admin.tenant_list"), under="/admin"))
     return render("platform/admin_login.html", block="login_form", status=422 if form.errors else 200, form=form)
 
 
 @bp.post("/logout")
 def logout():
-    logout_user()
+    end_session()
     return redirect_to(url_for("platform_admin.login"))
 
 

@@ -12,7 +12,7 @@ from services import tenant_db, tenants
 PLATFORM = ""
 TENANT = "tenant"
 # Endpoints a suspended tenant still serves (load balancers, assets).
-_ALWAYS_SERVED = {"static", "healthz"}
+_ALWAYS_SERVED = {"static", "healthz", "readyz"}
 
 
 def site_of(host: str, platform_domain: str) -> str:
@@ -49,6 +49,17 @@ def bind_tenant():
     return None
 
 
+def expect_writes():
+    # GET and HEAD only read: on SQLite their transactions begin without the write lock.
+    g.begin_token = tenant_db.expect_writes(request.method not in ("GET", "HEAD", "OPTIONS"))
+
+
+def done_expecting_writes(_exc=None):
+    token = g.pop("begin_token", None)
+    if token is not None:
+        tenant_db.done_expecting(token)
+
+
 def unbind_tenant(_exc=None):
     token = g.pop("tenant_token", None)
     if token is not None:
@@ -69,5 +80,7 @@ def sales_required(view):
 
 def init_app(app: Flask) -> None:
     app.session_interface = HostBoundSessionInterface()
+    app.before_request(expect_writes)
     app.before_request(bind_tenant)
     app.teardown_request(unbind_tenant)
+    app.teardown_request(done_expecting_writes)

@@ -9,6 +9,7 @@ from babel.numbers import format_currency
 from flask import Flask, current_app, g, make_response, redirect, render_template, request
 from flask_babel import format_date, format_datetime, get_locale
 from jinja2_fragments.flask import render_block
+from wtforms import Field
 
 from services import tenants
 
@@ -37,6 +38,19 @@ def redirect_to(location: str):
         response.headers["HX-Location"] = location
         return response
     return redirect(location, 303)
+
+
+def show_error(form, exc, fallback: str | None = None) -> None:
+    """Put a service's refusal (a `services.errors.ServiceError`) on the form: next to the field it
+    names (`from` finds the field `from_`), else next to `fallback` when given, else above the form."""
+    message = getattr(exc, "message", None) or str(exc)
+    for name in (getattr(exc, "field", None), fallback):
+        for candidate in (name, f"{name}_") if name else ():
+            field = getattr(form, candidate, None)
+            if isinstance(field, Field):
+                field.errors = [*field.errors, message]
+                return
+    form.form_errors.append(message)
 
 
 def client_actor(kind: str = "system", account=None):

@@ -15,5 +15,5 @@ def create_admin(email, name, password):
     try:
         admin = platform_admins.create_admin(email, name, password)
     except platform_admins.PlatformAdminError as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from exc
     click.echo(f"created platform admin {admin.email}")

@@ -22,6 +22,18 @@ def upgrade():
         raise SystemExit(1)
 
 
+@schema_cli.command("grant-app-role")
+@click.argument("role")
+def grant_app_role(role):
+    """As the schema owner, let ROLE (the app's login role) read and write what the app does, read
+    and append to the audit log, and nothing more, on the registry and every tenant database."""
+    try:
+        done = schema.grant_app_role_everywhere(role)
+    except schema.GrantError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{role} may now work as the app on: {', '.join(done)}")
+
+
 @schema_cli.command("revision")
 @click.argument("which", type=click.Choice(sorted(schema.SCHEMAS)))
 @click.option("-m", "--message", required=True)

@@ -23,4 +23,4 @@ def create(slug, email, name, role, password):
             member = staff_service.create_staff(email, name, role, password, actor=Actor.system("flask staff create"))
             click.echo(f"created {member.role} {member.email} on {slug}")
     except (staff_service.StaffError, TenantError) as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from exc

@@ -6,3 +6,5 @@ from jobs import run_for_tenant
 
 cron.register(run_for_tenant, queue_name="default", args=(None, "jobs.health.check_all"), interval=300,
               name="tenant-health")
+cron.register(run_for_tenant, queue_name="default", args=(None, "jobs.sessions.purge_all"), interval=24 * 3600,
+              name="login-session-purge")

@@ -3,5 +3,6 @@ from models.base import TenantModel, db, platform_metadata, tenant_metadata  # n
 from models import platform  # noqa: F401
 from models import people  # noqa: F401
 from models import customers  # noqa: F401
+from models import sessions  # noqa: F401
 from models import rail  # noqa: F401
 from models import events  # noqa: F401

@@ -26,17 +26,49 @@ NAMING_CONVENTION = {
 }
 
 
+PLATFORM_DATABASE_OPTION = "jatra_platform_database"
+
+
+def on_platform(statement):
+    """Mark a statement that names no table (`sa.text(...)`) for the platform database. With a
+    tenant bound, such statements go to the tenant's database: what a service working for a
+    tenant means. Platform code that needs raw SQL there says so with this."""
+    return statement.execution_options(**{PLATFORM_DATABASE_OPTION: True})
+
+
 def _table_of(clause) -> sa.Table | None:
     if isinstance(clause, sa.Table):
         return clause
+    if isinstance(clause, sa.Join):
+        return _table_of(clause.left) or _table_of(clause.right)
+    element = getattr(clause, "element", None)  # an alias of a table, a subquery
+    if isinstance(element, sa.Table):
+        return element
+    if isinstance(element, sa.Select):
+        return _statement_table(element)
     table = getattr(clause, "table", None)
     if isinstance(table, sa.Table):
         return table
     return None
 
 
+def _statement_table(clause) -> sa.Table | None:
+    table = _table_of(clause)
+    if table is None:
+        froms = getattr(clause, "get_final_froms", None)
+        for from_ in froms() if froms else ():
+            table = _table_of(from_)
+            if table is not None:
+                break
+    return table
+
+
 class RoutingSession(FlaskSession):
-    """Sends tenant tables to the bound tenant's engine, everything else to the platform."""
+    """Sends tenant tables to the bound tenant's engine and platform tables to the platform's.
+
+    A statement that names no table (`sa.text(...)`, `SELECT 1`) goes to the bound tenant when
+    there is one, else to the platform; `on_platform(statement)` sends it to the platform always.
+    """
 
     def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
         if bind is None:
@@ -44,18 +76,27 @@ class RoutingSession(FlaskSession):
             if mapper is not None:
                 table = sa.inspect(mapper).local_table
             elif clause is not None:
-                table = _table_of(clause)
-                if table is None:
-                    froms = getattr(clause, "get_final_froms", None)
-                    for from_ in froms() if froms else ():
-                        table = _table_of(from_)
-                        if table is not None:
-                            break
-            if table is not None and table.metadata.info.get("bind_key") == TENANT_BIND:
+                table = _statement_table(clause)
+            if table is not None:
+                if table.metadata.info.get("bind_key") == TENANT_BIND:
+                    return _tenant_engine()
+            elif not _marked_for_platform(clause):
                 from services import tenant_db
 
-                return tenant_db.current_engine()
+                if tenant_db.current_tenant() is not None:
+                    return _tenant_engine()
         return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+
+def _tenant_engine():
+    from services import tenant_db
+
+    return tenant_db.current_engine()
+
+
+def _marked_for_platform(clause) -> bool:
+    options = getattr(clause, "get_execution_options", None)
+    return bool(options and options().get(PLATFORM_DATABASE_OPTION))
 
 
 db = SQLAlchemy(

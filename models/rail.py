@@ -3,6 +3,10 @@ fares, trips (a train on a date), and the per-seat, per-stretch claims that sale
 
 Times on a route are local wall-clock times (tenant time zone) plus a day offset from the day the
 train leaves its origin; a trip's departure instant is stored as aware UTC.
+
+A route is a template for trips still to be made. Each trip keeps its own stops (`trip_stops`), frozen
+when it is generated, and seat claims point at those rows, so editing a route can never move what a
+sold or held seat covers: the database refuses to delete or renumber a stop a claim stands on.
 """
 from __future__ import annotations
 
@@ -95,8 +99,9 @@ class Train(Timestamps, TenantModel):
 
 
 class RouteStop(TenantModel):
-    """One stop of a train's route. `seq` orders the stops from 0; seat claims cover stretches
-    between stop sequence numbers. Distance is from the origin, for distance fares."""
+    """One stop of a train's route: what trips generated from now on will run. `seq` orders the
+    stops from 0 (renumbered when a stop is removed; nothing sold refers to it: claims refer to the
+    trip's own frozen stops). Distance is from the origin, for distance fares."""
 
     __tablename__ = "route_stops"
 
@@ -199,6 +204,7 @@ class Trip(TenantModel):
     created_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow)
 
     train = relationship("Train")
+    stops = relationship("TripStop", order_by="TripStop.seq", viewonly=True)
 
     __table_args__ = (
         # Makes generation idempotent: a second run for the same dates adds nothing.
@@ -209,8 +215,47 @@ class Trip(TenantModel):
     )
 
 
+class TripStop(TenantModel):
+    """One stop of one trip, copied from the route when the trip is generated and never changed:
+    the station and the trip's actual arrival and departure instants (aware UTC), and the distance
+    from the origin for fares.
+
+    `seq` orders a trip's stops. It is never reused within a trip: when an unsold trip is given a
+    changed route, its new stops are numbered after the old ones, so a (trip, seq) pair names one
+    station forever and a stale request for an old stretch fails on the foreign key instead of
+    landing on another station. Triggers (migration t0007, PostgreSQL and SQLite) refuse to change
+    a row's trip, seq or station, and to delete the stops of a trip with claims; the claims' foreign
+    keys refuse it as well, under any concurrency.
+    """
+
+    __tablename__ = "trip_stops"
+
+    trip_id = sa.Column(sa.Integer, sa.ForeignKey("trips.id", ondelete="CASCADE"), primary_key=True)
+    seq = sa.Column(sa.Integer, primary_key=True, autoincrement=False)
+    station_id = sa.Column(sa.Integer, sa.ForeignKey("stations.id"), nullable=False)
+    arrives_at = sa.Column(UTCDateTime())  # none at the origin
+    departs_at = sa.Column(UTCDateTime())  # none at the terminus
+    distance_km = sa.Column(sa.Numeric(7, 1), nullable=False)
+
+    station = relationship("Station", lazy="joined")
+
+    __table_args__ = (
+        sa.UniqueConstraint("trip_id", "station_id", name="uq_trip_stops_trip_station"),
+        sa.CheckConstraint("seq >= 0", name="seq_not_negative"),
+        sa.CheckConstraint("arrives_at IS NOT NULL OR departs_at IS NOT NULL", name="has_a_time"),
+        sa.CheckConstraint("departs_at >= arrives_at", name="departs_after_arrival"),
+        sa.CheckConstraint("distance_km >= 0", name="distance_not_negative"),
+        # Search: the trips that leave a station within a day.
+        sa.Index("ix_trip_stops_station_departs", "station_id", "departs_at"),
+    )
+
+
 class SeatClaim(TenantModel):
-    """A seat held or sold on one trip for the stretches [board_seq, alight_seq) of its route.
+    """A seat held or sold on one trip for the stretches [board_seq, alight_seq) between two of
+    the trip's own stops (`trip_stops.seq`): both ends are foreign keys to those rows, so a claim
+    always names stops the trip runs, and those stops cannot be deleted or renumbered under it.
+    Resolve the sequence numbers from the trip's stops (by station) in the transaction that
+    inserts the claim.
 
     On PostgreSQL the migration adds `ex_seat_claims_no_overlap`, an exclusion constraint (gist,
     btree_gist) that makes two claims of one seat on overlapping stretches of one trip impossible;
@@ -235,6 +280,10 @@ class SeatClaim(TenantModel):
         sa.CheckConstraint(f"status IN {CLAIM_STATUSES}", name="status_known"),
         sa.CheckConstraint("status = 'sold' OR expires_at IS NOT NULL", name="held_expires"),
         sa.Index("ix_seat_claims_trip_seat", "trip_id", "seat_id"),
+        sa.ForeignKeyConstraint(["trip_id", "board_seq"], ["trip_stops.trip_id", "trip_stops.seq"],
+                                name="fk_seat_claims_board_stop"),
+        sa.ForeignKeyConstraint(["trip_id", "alight_seq"], ["trip_stops.trip_id", "trip_stops.seq"],
+                                name="fk_seat_claims_alight_stop"),
     )
 
 

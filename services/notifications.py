@@ -61,6 +61,12 @@ class OutboxSender:
             found = list(self._messages)
         return [m for m in reversed(found) if (tenant is None or m.tenant == tenant) and (to is None or m.to == to)]
 
+    def site_messages(self, tenant: str | None) -> list[Message]:
+        """Newest first, exactly one site's: a tenant's, or with None the platform's own (never all)."""
+        with self._lock:
+            found = list(self._messages)
+        return [m for m in reversed(found) if m.tenant == tenant]
+
     def clear(self) -> None:
         with self._lock:
             self._messages.clear()
@@ -94,3 +100,13 @@ def send_sms(to: str, text: str) -> None:
 
 def send_email(to: str, subject: str, text: str) -> None:
     _sender.send_email(to, subject, text)
+
+
+def send_to(contact: str, subject: str, text: str) -> None:
+    """By SMS to a phone number (the subject is left out), by email to an address."""
+    from services.phones import is_phone
+
+    if is_phone(contact):
+        send_sms(contact, text)
+    else:
+        send_email(contact, subject, text)

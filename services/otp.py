@@ -10,18 +10,19 @@ import hashlib
 import hmac
 import math
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy.exc import IntegrityError
+from flask_babel import ngettext
 
 from models import db
 from models.base import utcnow
 from models.customers import OtpCode
-from services import notifications
-from services.phones import is_phone
+from services import notifications, transactions
+from services.errors import ServiceError
 from services.tenant_db import require_tenant
 
 CODE_DIGITS = 6
@@ -30,26 +31,64 @@ MAX_ATTEMPTS = 5
 RESEND_COOLDOWN = timedelta(seconds=60)
 
 
-class OtpError(ValueError):
+class OtpError(ServiceError):
     """The code was not accepted (or not sent); the message is fit to show."""
 
 
 class OtpCooldown(OtpError):
     def __init__(self, retry_after: int):
         self.retry_after = retry_after
-        super().__init__(_("A code was sent a moment ago. You can ask for another in %(seconds)s seconds.",
-                           seconds=retry_after))
+        super().__init__(ngettext("A code was sent a moment ago. You can ask for another in %(num)d second.",
+                                  "A code was sent a moment ago. You can ask for another in %(num)d seconds.",
+                                  retry_after))
 
 
 class OtpWrong(OtpError):
     def __init__(self, attempts_left: int):
         self.attempts_left = attempts_left
-        super().__init__(_("That code is not right. %(n)s attempts left.", n=attempts_left))
+        super().__init__(ngettext("That code is not right. %(num)d attempt left.",
+                                  "That code is not right. %(num)d attempts left.", attempts_left))
 
 
 class OtpUnusable(OtpError):
     def __init__(self, message: str | None = None):
         super().__init__(message or _("This code has expired or has been used. Ask for a new code."))
+
+
+@dataclass(frozen=True)
+class CodeState:
+    """What a person waiting for a code may be told truthfully: is there a code they can still enter,
+    and how long until a new one can be sent (0: now)."""
+
+    status: str  # "usable" | "none" (never sent) | "used" | "expired" | "used_up" (no attempts left)
+    resend_in: int
+    expires_at: datetime | None = None
+    attempts_left: int = 0
+
+    @property
+    def usable(self) -> bool:
+        return self.status == "usable"
+
+
+def _cooldown_left(sent_at: datetime, now: datetime) -> int:
+    return max(0, math.ceil((sent_at + RESEND_COOLDOWN - now).total_seconds()))
+
+
+def state(purpose: str, destination: str, *, now: datetime | None = None) -> CodeState:
+    now = now or utcnow()
+    row = db.session.scalar(sa.select(OtpCode).where(_same(purpose, destination)))
+    if row is None:
+        return CodeState("none", 0)
+    resend_in = _cooldown_left(row.sent_at, now)
+    if row.consumed_at is not None:
+        status = "used"
+    elif row.attempts >= MAX_ATTEMPTS:
+        status = "used_up"
+    elif row.expires_at <= now:
+        status = "expired"
+    else:
+        status = "usable"
+    return CodeState(status, resend_in, row.expires_at, max(0, MAX_ATTEMPTS - row.attempts))
 
 
 def _hash(purpose: str, destination: str, code: str) -> str:
@@ -75,20 +114,21 @@ def issue(purpose: str, destination: str, *, now: datetime | None = None) -> str
         last_sent = db.session.scalar(sa.select(OtpCode.sent_at).where(_same(purpose, destination)))
         if last_sent is not None:
             db.session.rollback()
-            raise OtpCooldown(max(1, math.ceil((last_sent + RESEND_COOLDOWN - now).total_seconds())))
+            raise OtpCooldown(max(1, _cooldown_left(last_sent, now)))
         db.session.add(OtpCode(purpose=purpose, destination=destination, **values))
-        try:
-            db.session.flush()
-        except IntegrityError:  # a concurrent request issued the first code: that one stands
-            db.session.rollback()
-            raise OtpCooldown(int(RESEND_COOLDOWN.total_seconds())) from None
+        # A concurrent request issued the first code: that one stands.
+        transactions.flush({"uq_otp_codes_purpose_destination": OtpCooldown(int(RESEND_COOLDOWN.total_seconds()))})
     db.session.commit()
     return code
 
 
 def send(purpose: str, destination: str, *, now: datetime | None = None) -> None:
     """Issue a code and send it by SMS (phone) or email."""
-    code = issue(purpose, destination, now=now)
+    deliver(purpose, destination, issue(purpose, destination, now=now))
+
+
+def deliver(purpose: str, destination: str, code: str) -> None:
+    """Send an issued code to its destination."""
     site = require_tenant().name
     minutes = int(LIFETIME.total_seconds() // 60)
     if purpose == "reset":
@@ -97,10 +137,7 @@ def send(purpose: str, destination: str, *, now: datetime | None = None) -> None
     else:
         text = _("%(code)s is your %(site)s verification code. It expires in %(m)s minutes.",
                  code=code, site=site, m=minutes)
-    if is_phone(destination):
-        notifications.send_sms(destination, text)
-    else:
-        notifications.send_email(destination, _("Your %(site)s code", site=site), text)
+    notifications.send_to(destination, _("Your %(site)s code", site=site), text)
 
 
 def check(purpose: str, destination: str, code: str, *, now: datetime | None = None) -> None:

@@ -20,7 +20,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(PERMISSIONS),
     "operator": frozenset({"dashboard.view", "schedules.manage", "events.manage", "bookings.view",
                            "bookings.manage", "reports.view", "gate.scan"}),
-    "gate": frozenset({"gate.scan"}),
+    "gate": frozenset({"dashboard.view", "gate.scan"}),  # every role has a page to land on after login
     "viewer": frozenset(READ_ONLY),
 }
 

@@ -5,13 +5,15 @@ import re
 
 from flask_babel import lazy_gettext as _l
 
+from services.errors import ServiceError
+
 # Operator prefixes in use: 013/017 Grameenphone, 014/019 Banglalink, 015 Teletalk, 016/018 Robi.
 OPERATOR_PREFIXES = ("13", "14", "15", "16", "17", "18", "19")
 _SEPARATORS = re.compile(r"[\s\-().]")
 _BANGLA_DIGITS = str.maketrans("০১২৩৪৫৬৭৮৯", "0123456789")
 
 
-class PhoneError(ValueError):
+class PhoneError(ServiceError):
     """Not a Bangladeshi mobile number; the message is fit to show."""
 
     def __str__(self) -> str:

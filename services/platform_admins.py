@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from models import db
 from models.base import utcnow
 from models.platform import PlatformAdmin
-from services import passwords
+from services import passwords, transactions
+from services.errors import ServiceError
 from services.staff import StaffError, normalise_email
 
 
-class PlatformAdminError(ValueError):
+class PlatformAdminError(ServiceError):
     """Refused; the message is fit to show."""
 
 
@@ -33,11 +33,8 @@ def create_admin(email: str, name: str, password: str) -> PlatformAdmin:
     admin = PlatformAdmin(email=email, name=name.strip(), password_hash=passwords.hash_password(password),
                           is_active=True, session_version=1)
     db.session.add(admin)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise PlatformAdminError("A platform admin with that email exists already.") from None
+    transactions.commit({"uq_platform_admins_email": ("A platform admin with that email exists already.", "email")},
+                        error=PlatformAdminError)
     return admin
 
 
@@ -49,11 +46,4 @@ def authenticate(email: str, password: str) -> PlatformAdmin:
         raise InvalidCredentials()
     admin.last_login_at = utcnow()
     db.session.commit()
-    return admin
-
-
-def get_active(admin_id: int, session_version: int) -> PlatformAdmin | None:
-    admin = db.session.get(PlatformAdmin, admin_id)
-    if admin is None or not admin.is_active or admin.session_version != session_version:
-        return None
     return admin

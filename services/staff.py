@@ -3,16 +3,16 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy.exc import IntegrityError
 
 from models import db
 from models.people import STAFF_ROLES, StaffMember
-from services import audit, passwords
+from services import audit, login_sessions, passwords, transactions
 from services.audit import Actor
+from services.errors import ServiceError
 from models.base import utcnow
 
 
-class StaffError(ValueError):
+class StaffError(ServiceError):
     """Refused; the message is fit to show."""
 
 
@@ -44,11 +44,8 @@ def create_staff(email: str, name: str, role: str, password: str, *, actor: Acto
     member = StaffMember(email=email, name=name.strip(), role=role, password_hash=passwords.hash_password(password),
                          permissions={}, is_active=True, session_version=1)
     db.session.add(member)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise StaffError("A staff account with that email exists already.") from None
+    transactions.flush({"uq_staff_members_email": ("A staff account with that email exists already.", "email")},
+                       error=StaffError)
     audit.record(actor, "staff.create", "staff_member", member.id, after=_snapshot(member))
     db.session.commit()
     return member
@@ -75,11 +72,14 @@ def authenticate(email: str, password: str, *, actor: Actor) -> StaffMember:
     return member
 
 
-def get_active(member_id: int, session_version: int) -> StaffMember | None:
-    member = db.session.get(StaffMember, member_id)
-    if member is None or not member.is_active or member.session_version != session_version:
-        return None
-    return member
+def end_all_sessions(member: StaffMember, *, actor: Actor) -> None:
+    """Log out everywhere: every session and remember-me cookie of this member stops working."""
+    db.session.execute(sa.update(StaffMember).where(StaffMember.id == member.id)
+                       .values(session_version=StaffMember.session_version + 1)
+                       .execution_options(synchronize_session=False))
+    login_sessions.forget_all("staff", member.id)
+    audit.record(actor, "staff.logout_everywhere", "staff_member", member.id)
+    db.session.commit()
 
 
 def list_staff() -> list[StaffMember]:

@@ -27,7 +27,11 @@ _engines: dict[tuple[str, str], Engine] = {}
 _engines_lock = threading.Lock()
 
 
-def _sqlite_pragmas(dbapi_connection, _record):
+def _sqlite_connect(dbapi_connection, _record):
+    # pysqlite's own transaction handling is off: left to itself it begins a transaction only
+    # before an INSERT/UPDATE/DELETE, so a read and the write that depends on it run in separate
+    # transactions. `_sqlite_begin` begins every transaction instead.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     # WAL lets the seat map read while a purchase writes; busy_timeout waits instead of failing.
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -36,12 +40,58 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.close()
 
 
+SQLITE_BEGIN_OPTION = "sqlite_begin"
+_begin_mode: ContextVar[str] = ContextVar("jatra_sqlite_begin", default="IMMEDIATE")
+
+
+def _sqlite_begin(conn) -> None:
+    # SQLite drops FOR UPDATE: the row locks services take would protect nothing. BEGIN IMMEDIATE
+    # takes the database's write lock at the start instead, so transactions that read, decide and
+    # write follow one another (waiting up to busy_timeout) and never act on what another changed.
+    # Work that only reads (GET requests, probes) begins DEFERRED: a snapshot, no lock, no waiting
+    # (WAL). Should it write after all, SQLite refuses the write if another committed in between
+    # (SQLITE_BUSY: `services.transactions` answers "try again"), so nothing is lost either way.
+    mode = conn.get_execution_options().get(SQLITE_BEGIN_OPTION) or _begin_mode.get()
+    conn.exec_driver_sql("BEGIN DEFERRED" if mode == "DEFERRED" else "BEGIN IMMEDIATE")
+
+
+def expect_writes(writes: bool):
+    """Say whether the work starting now in this context (a request) may write; on SQLite a
+    reader then never holds the write lock. Returns the token `done_expecting` takes."""
+    return _begin_mode.set("IMMEDIATE" if writes else "DEFERRED")
+
+
+def done_expecting(token) -> None:
+    _begin_mode.reset(token)
+
+
+def configure_sqlite(engine: Engine) -> Engine:
+    """Real transactions on a SQLite engine (the SQLAlchemy pysqlite recipe for serializable
+    isolation, savepoints and transactional DDL): tenant engines and a SQLite platform engine."""
+    if engine.dialect.name == "sqlite":
+        sa.event.listen(engine, "connect", _sqlite_connect)
+        sa.event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def read_only(connectable):
+    """An engine or connection for read-only work: on SQLite it begins without the write lock."""
+    return connectable.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
+
+
 def make_engine(url: URL) -> Engine:
     if url.get_backend_name() == "sqlite":
-        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 5})
-        sa.event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
+        return configure_sqlite(sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 5}))
     return sa.create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True, pool_recycle=1800)
+
+
+def init_app(app) -> None:
+    """Give the platform engine Flask-SQLAlchemy made the same SQLite transactions as tenants'."""
+    from models import db
+
+    with app.app_context():
+        for engine in db.engines.values():
+            configure_sqlite(engine)
 
 
 def engine_for(info: "TenantInfo") -> Engine:

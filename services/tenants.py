@@ -16,11 +16,11 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import IntegrityError
 
 from models import db
 from models.platform import TENANT_KINDS, TENANT_STATUSES, Tenant, TenantConfig
-from services import crypto, schema, tenant_db
+from services import crypto, schema, tenant_db, transactions
+from services.errors import ServiceError
 
 SLUG_RE = re.compile(r"^[a-z][a-z0-9]{1,30}$")
 RESERVED_SLUGS = {"www", "static", "admin", "api", "platform", "mail", "app", "status"}
@@ -35,7 +35,7 @@ DEFAULT_SETTINGS = {
 DEFAULT_BRANDING = {"primary": "#0b6e4f", "accent": "#f2a541", "logo": None, "tagline": ""}
 
 
-class TenantError(ValueError):
+class TenantError(ServiceError):
     """A tenant operation was refused; the message is fit to show."""
 
 
@@ -99,8 +99,10 @@ class _Registry:
         if time.monotonic() - self._loaded_at > ttl:
             with self._lock:
                 if time.monotonic() - self._loaded_at > ttl:
-                    rows = db.session.scalars(sa.select(Tenant).options(sa.orm.selectinload(Tenant.config))).all()
-                    infos = {row.slug: _info_from_row(row) for row in rows}
+                    # A short read of its own: the request's session may be in the middle of work.
+                    with sa.orm.Session(tenant_db.read_only(db.engine)) as session:
+                        rows = session.scalars(sa.select(Tenant).options(sa.orm.selectinload(Tenant.config))).all()
+                        infos = {row.slug: _info_from_row(row) for row in rows}
                     self._by_domain = {i.custom_domain: i.slug for i in infos.values() if i.custom_domain}
                     self._by_slug = infos
                     self._loaded_at = time.monotonic()
@@ -211,7 +213,7 @@ def create_database(url: URL) -> None:
             raise TenantError(f"a database file already exists at {path}")
         path.parent.mkdir(parents=True, exist_ok=True)
         return
-    server = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    server = sa.create_engine(schema.as_owner(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with server.connect() as conn:
             exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": url.database}).first()
@@ -227,7 +229,7 @@ def drop_database(url: URL) -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(url.database + suffix).unlink(missing_ok=True)
         return
-    server = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    server = sa.create_engine(schema.as_owner(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with server.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
@@ -278,11 +280,9 @@ def register_tenant(slug: str, name: str, kind: str, url: URL, *, branding=None,
     row.config = TenantConfig(branding=dict(branding or {}), settings=dict(settings or {}),
                               features={}, payment_gateways={}, validation_rules={}, pricing_rules={})
     db.session.add(row)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise TenantError(f"tenant '{slug}' or its domain is registered already") from None
+    transactions.commit({"uq_tenants_slug": f"tenant '{slug}' is registered already",
+                         "uq_tenants_custom_domain": f"the domain {row.custom_domain} belongs to another tenant"},
+                        error=TenantError)
     registry.invalidate()
     return _info_from_row(row)
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import base64
-import os
 import threading
 import uuid
 
@@ -78,6 +77,19 @@ def _make_app(platform_db_url, redis_url, tmp_dir, **extra):
 def app(platform_db_url, redis_url, tmp_path_factory):
     """The app on the test run's PostgreSQL and Redis; CSRF off for the test client's forms."""
     return _make_app(platform_db_url, redis_url, tmp_path_factory.mktemp("instance"), WTF_CSRF_ENABLED=False)
+
+
+@pytest.fixture
+def production_app(app, platform_db_url, redis_url, tmp_path):
+    """The app as `gunicorn wsgi:app` runs it (JATRA_ENV=production), on the test run's servers."""
+    from app import create_app
+    from services import notifications
+
+    production = create_app(base_config(tmp_path, JATRA_ENV="production", SECRET_KEY="p" + uuid.uuid4().hex * 2,
+                                        PLATFORM_DATABASE_URL=platform_db_url, REDIS_URL=redis_url, JOBS_INLINE=True))
+    production.test_client_class = SiteClient
+    yield production
+    notifications.outbox().warn = False  # a production app logs every outbox message; the others do not
 
 
 @pytest.fixture(scope="session")
@@ -175,3 +187,35 @@ def race(app):
         return results
 
     return run
+
+
+@pytest.fixture
+def make_sqlite_tenant(app, tmp_path):
+    """make_sqlite_tenant(name, kind) -> a tenant on its own migrated SQLite file (the embedded
+    default of `make run`), registered like `flask tenants create` does; unregistered afterwards."""
+    import itertools
+
+    import sqlalchemy as sa
+    from sqlalchemy.engine import make_url
+
+    from models import db
+    from models.platform import Tenant
+    from services import schema, tenant_db, tenants
+
+    made, counter = [], itertools.count(1)
+
+    def make(name: str = "zoo", kind: str = "events"):
+        slug = f"{name.lower()}sq{RUN_ID[:4]}{next(counter)}"
+        url = make_url(f"sqlite:///{tmp_path / (slug + '.sqlite3')}")
+        with app.app_context():
+            schema.upgrade_tenant(url)
+            made.append(tenants.register_tenant(slug, name.title(), kind, url))
+        return made[-1]
+
+    yield make
+    with app.app_context():
+        for info in made:
+            tenant_db.dispose_engine(info.slug)
+            db.session.execute(sa.delete(Tenant).where(Tenant.slug == info.slug))
+        db.session.commit()
+        tenants.registry.invalidate()

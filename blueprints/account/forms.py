@@ -3,6 +3,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, HiddenField, PasswordField, SelectField, StringField, TelField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+from blueprints.converters import DateRange
+
 
 class RegisterForm(FlaskForm):
     name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)])
@@ -32,7 +34,6 @@ class ForgotForm(FlaskForm):
 
 
 class ResetByCodeForm(FlaskForm):
-    phone = HiddenField()
     code = StringField(_l("6-digit code"), validators=[
         DataRequired(), Regexp(r"^\s*\d{6}\s*$", message=_l("The code has 6 digits."))],
                        render_kw={"inputmode": "numeric", "maxlength": "6"})
@@ -57,7 +58,7 @@ DOCUMENT_CHOICES = [("", _l("None")), ("nid", _l("National ID")), ("passport", _
 
 class PassengerForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
-    date_of_birth = DateField(_l("Date of birth"), validators=[Optional()])
+    date_of_birth = DateField(_l("Date of birth"), validators=[Optional(), DateRange()])
     gender = SelectField(_l("Gender"), choices=GENDER_CHOICES, validators=[Optional()])
     document_kind = SelectField(_l("ID document"), choices=DOCUMENT_CHOICES, validators=[Optional()])
     document_number = StringField(_l("Document number"), validators=[Optional(), Length(max=32)])

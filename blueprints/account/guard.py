@@ -4,32 +4,20 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import redirect, request, url_for
-from flask_login import UserMixin, current_user
+from flask_login import current_user
 
-from blueprints.auth import account_loader
-from models.people import User
-from services import customers
+from blueprints.auth import SessionUser, account_kind
 
 
-class CustomerUser(UserMixin):
+@account_kind
+class CustomerUser(SessionUser):
     """A customer as Flask-Login sees it; never a staff member, even with the same id."""
 
     kind = "customer"
 
-    def __init__(self, user: User):
-        self.user = user
-        self.id = user.id
-        self.name = user.name
-        self.email = user.email
-
-    def get_id(self) -> str:
-        return f"customer:{self.user.id}:{self.user.session_version}"
-
-
-@account_loader("customer")
-def _load_customer(user_id: int, version: int):
-    user = customers.get_active(user_id, version)
-    return CustomerUser(user) if user else None
+    @property
+    def user(self):
+        return self.account
 
 
 def current_customer() -> CustomerUser | None:

@@ -5,6 +5,7 @@ from wtforms import (DateField, DateTimeLocalField, DecimalField, IntegerField, 
                      TextAreaField, TimeField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from blueprints.converters import INT4_MAX, MONEY_MAX, DateRange
 from models.events import ADMISSIONS, TICKET_KINDS
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -30,14 +31,14 @@ class VenueForm(FlaskForm):
     city = StringField(_l("City"), validators=[Optional(), Length(max=80)])
     latitude = DecimalField(_l("Latitude"), places=6, validators=[Optional(), NumberRange(-90, 90)])
     longitude = DecimalField(_l("Longitude"), places=6, validators=[Optional(), NumberRange(-180, 180)])
-    capacity = IntegerField(_l("Capacity"), validators=[Optional(), NumberRange(min=1)])
+    capacity = IntegerField(_l("Capacity"), validators=[Optional(), NumberRange(min=1, max=INT4_MAX)])
     amenities = StringField(_l("Amenities (separated by commas)"), validators=[Optional(), Length(max=500)])
 
 
 class ZoneForm(PrefixedForm):
     PREFIX = "zone"
     name = StringField(_l("Zone name"), validators=[DataRequired(), Length(max=120)])
-    capacity = IntegerField(_l("Capacity"), validators=[Optional(), NumberRange(min=1)])
+    capacity = IntegerField(_l("Capacity"), validators=[Optional(), NumberRange(min=1, max=INT4_MAX)])
 
 
 class EventForm(FlaskForm):
@@ -46,31 +47,35 @@ class EventForm(FlaskForm):
     category = StringField(_l("Category"), validators=[Optional(), Length(max=60)])
     venue_id = SelectField(_l("Venue"), coerce=int, validators=[Optional()])
     zone_id = SelectField(_l("Zone"), coerce=int, validators=[Optional()])
-    starts_at = DateTimeLocalField(_l("Starts"), format=DATETIME_FORMAT, validators=[InputRequired()])
-    ends_at = DateTimeLocalField(_l("Ends"), format=DATETIME_FORMAT, validators=[InputRequired()])
+    starts_at = DateTimeLocalField(_l("Starts"), format=DATETIME_FORMAT, validators=[InputRequired(), DateRange()])
+    ends_at = DateTimeLocalField(_l("Ends"), format=DATETIME_FORMAT, validators=[InputRequired(), DateRange()])
     admission = SelectField(_l("Admission"), choices=[(a, ADMISSION_LABELS[a]) for a in ADMISSIONS])
 
 
 class TicketTypeForm(FlaskForm):
     name = StringField(_l("Ticket name"), validators=[DataRequired(), Length(max=80)])
     kind = SelectField(_l("Kind"), choices=[(k, KIND_LABELS[k]) for k in TICKET_KINDS], default="adult")
-    price = DecimalField(_l("Price (BDT)"), places=2, validators=[InputRequired(), NumberRange(min=0)])
-    quantity = IntegerField(_l("Quantity (empty: no limit of its own)"), validators=[Optional(), NumberRange(min=0)])
-    min_per_order = IntegerField(_l("Least per order"), default=1, validators=[InputRequired(), NumberRange(min=1)])
-    max_per_order = IntegerField(_l("Most per order"), default=10, validators=[InputRequired(), NumberRange(min=1)])
-    sales_start = DateTimeLocalField(_l("Sales start (empty: now)"), format=DATETIME_FORMAT, validators=[Optional()])
+    price = DecimalField(_l("Price (BDT)"), places=2, validators=[InputRequired(), NumberRange(min=0, max=MONEY_MAX)])
+    quantity = IntegerField(_l("Quantity (empty: no limit of its own)"),
+                            validators=[Optional(), NumberRange(min=0, max=INT4_MAX)])
+    min_per_order = IntegerField(_l("Least per order"), default=1,
+                                 validators=[InputRequired(), NumberRange(min=1, max=INT4_MAX)])
+    max_per_order = IntegerField(_l("Most per order"), default=10,
+                                 validators=[InputRequired(), NumberRange(min=1, max=INT4_MAX)])
+    sales_start = DateTimeLocalField(_l("Sales start (empty: now)"), format=DATETIME_FORMAT,
+                                     validators=[Optional(), DateRange()])
     sales_end = DateTimeLocalField(_l("Sales end (empty: when the event ends)"), format=DATETIME_FORMAT,
-                                   validators=[Optional()])
+                                   validators=[Optional(), DateRange()])
 
 
 class SlotsForm(FlaskForm):
-    first_day = DateField(_l("First day"), validators=[InputRequired()])
-    last_day = DateField(_l("Last day"), validators=[InputRequired()])
+    first_day = DateField(_l("First day"), validators=[InputRequired(), DateRange()])
+    last_day = DateField(_l("Last day"), validators=[InputRequired(), DateRange()])
     opens = TimeField(_l("Opens"), validators=[InputRequired()])
     closes = TimeField(_l("Closes"), validators=[InputRequired()])
     every_minutes = IntegerField(_l("Slot length (minutes)"), default=60,
                                  validators=[InputRequired(), NumberRange(min=5, max=1440)])
-    capacity = IntegerField(_l("Visitors per slot"), validators=[InputRequired(), NumberRange(min=1)])
+    capacity = IntegerField(_l("Visitors per slot"), validators=[InputRequired(), NumberRange(min=1, max=INT4_MAX)])
 
 
 class ImageForm(FlaskForm):
@@ -80,7 +85,7 @@ class ImageForm(FlaskForm):
 class CategoryForm(PrefixedForm):
     PREFIX = "category"
     name = StringField(_l("Category name"), validators=[DataRequired(), Length(max=60)])
-    price = DecimalField(_l("Price (BDT)"), places=2, validators=[InputRequired(), NumberRange(min=0)])
+    price = DecimalField(_l("Price (BDT)"), places=2, validators=[InputRequired(), NumberRange(min=0, max=MONEY_MAX)])
     color = StringField(_l("Colour"), default="#0b6e4f", validators=[Optional(), Length(max=7)])
 
 
@@ -93,5 +98,5 @@ class SectionForm(PrefixedForm):
 
 
 class RowCategoryForm(FlaskForm):
-    row = IntegerField(_l("Row number"), validators=[InputRequired(), NumberRange(min=1)])
+    row = IntegerField(_l("Row number"), validators=[InputRequired(), NumberRange(min=1, max=INT4_MAX)])
     category_id = SelectField(_l("Price category"), coerce=int, validators=[Optional()])

@@ -5,7 +5,7 @@ from blueprints.events_admin import bp
 from blueprints.events_admin.forms import (CategoryForm, EventForm, ImageForm, RowCategoryForm, SectionForm,
                                            SlotsForm, TicketTypeForm, VenueForm, ZoneForm)
 from blueprints.staff.guard import current_staff, staff_required
-from blueprints.web import client_actor, redirect_to, render
+from blueprints.web import client_actor, redirect_to, render, show_error
 from services.events import EventsError, NotFound, catalog, media, seat_plans, slots, ticket_types
 from services.events.catalog import EventData, VenueData
 from services.events.slots import SlotPlan
@@ -29,15 +29,6 @@ def _utc(local):
 
 def _local(value):
     return to_local(value, _tz()).replace(tzinfo=None) if value else None
-
-
-def _explain(form, exc: EventsError):
-    """Put a service's refusal next to the field it concerns, or above the form."""
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = [*field.errors, exc.message]
-    else:
-        form.form_errors.append(exc.message)
 
 
 def _event_or_404(event_id: int):
@@ -77,7 +68,7 @@ def new_event():
         try:
             event = catalog.create_event(_event_data(form), actor=_actor())
         except EventsError as exc:
-            _explain(form, exc)
+            show_error(form, exc)
         else:
             return redirect_to(url_for("events_admin.event", event_id=event.id))
     return render("events_admin/new.html", block="event_form", status=422 if form.errors or form.form_errors else 200,
@@ -113,7 +104,7 @@ def event(event_id):
             try:
                 event = catalog.update_event(event.id, _event_data(form), actor=_actor())
             except EventsError as exc:
-                _explain(form, exc)
+                show_error(form, exc)
             else:
                 return _event_page(event, block="event_form", form=_filled_event_form(event), saved=True)
         return _event_page(event, status=422, block="event_form", form=form)
@@ -144,7 +135,7 @@ def add_ticket_type(event_id):
         try:
             ticket_types.add_ticket_type(event.id, data, actor=_actor())
         except EventsError as exc:
-            _explain(form, exc)
+            show_error(form, exc)
         else:
             return _event_page(catalog.get_event(event.id), block="ticket_types")
     return _event_page(event, status=422, block="ticket_types", ticket_form=form)
@@ -172,7 +163,7 @@ def upload_image(event_id):
         try:
             media.upload_event_image(event.id, form.image.data.stream, actor=_actor())
         except EventsError as exc:
-            _explain(form, exc)
+            show_error(form, exc)
         else:
             return _event_page(catalog.get_event(event.id), block="images")
     return _event_page(event, status=422, block="images", image_form=form)
@@ -201,7 +192,7 @@ def generate_slots(event_id):
         try:
             added = slots.generate_slots(event.id, plan, tz=_tz(), actor=_actor())
         except EventsError as exc:
-            _explain(form, exc)
+            show_error(form, exc)
         else:
             return _event_page(catalog.get_event(event.id), block="slots", slots_added=added)
     return _event_page(event, status=422, block="slots", slots_form=form)
@@ -240,7 +231,7 @@ def add_category(event_id):
         try:
             seat_plans.add_category(event.id, form.name.data, form.price.data, form.color.data, actor=_actor())
         except EventsError as exc:
-            _explain(form, exc)
+            show_error(form, exc)
         else:
             return redirect_to(url_for("events_admin.seats", event_id=event.id))
     return _seats_page(event, status=422, block="category_form", category_form=form)
@@ -258,7 +249,7 @@ def add_section(event_id):
             seat_plans.add_section(event.id, form.name.data, form.rows.data, form.seats_per_row.data,
                                    category_id=form.category_id.data or None, actor=_actor())
         except EventsError as exc:
-            _explain(form, exc)
+            show_error(form, exc)
         else:
             return redirect_to(url_for("events_admin.seats", event_id=event.id))
     return _seats_page(event, status=422, block="section_form", section_form=form)
@@ -321,7 +312,7 @@ def venues():
         try:
             venue = catalog.save_venue(_venue_data(form), actor=_actor())
         except EventsError as exc:
-            _explain(form, exc)
+            show_error(form, exc)
         else:
             return redirect_to(url_for("events_admin.venue", venue_id=venue.id))
     if form.errors or form.form_errors:
@@ -346,7 +337,7 @@ def venue(venue_id):
             venue = catalog.save_venue(_venue_data(form), actor=_actor(), venue_id=venue.id)
             saved = True
         except EventsError as exc:
-            _explain(form, exc)
+            show_error(form, exc)
     if form.errors or form.form_errors:
         status = 422
     return render("events_admin/venue.html", block="venue_form", status=status, form=form, venue=venue,
@@ -365,7 +356,7 @@ def add_zone(venue_id):
         try:
             catalog.add_zone(venue.id, form.name.data, form.capacity.data, actor=_actor())
         except EventsError as exc:
-            _explain(form, exc)
+            show_error(form, exc)
         else:
             return render("events_admin/venue.html", block="zones", venue=catalog.get_venue(venue.id),
                           zone_form=ZoneForm(formdata=None), form=VenueForm(formdata=None, obj=venue))

@@ -3,7 +3,7 @@ from jinja2_fragments.flask import render_block
 
 from blueprints.rail import bp
 from blueprints.rail.forms import TrainSearchForm
-from blueprints.web import render
+from blueprints.web import render, show_error
 from services.rail import layouts, network, search
 from services.rail.errors import RailError
 
@@ -54,7 +54,7 @@ def trains():
                                           coach_class=form.coach_class.data or None,
                                           departure=form.departure.data or None)
     except RailError as exc:
-        getattr(form, {"from": "from_"}.get(exc.field, exc.field or "date")).errors.append(exc.message)
+        show_error(form, exc, "date")
         return render(TEMPLATE, block="results", status=422, **context)
     return render(TEMPLATE, block="results", **context)
 

@@ -4,6 +4,7 @@ from wtforms import (BooleanField, DateField, DecimalField, IntegerField, Select
                      StringField, TimeField, widgets)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
+from blueprints.converters import DateRange
 from models.rail import TRAIN_TYPES
 
 WEEKDAY_CHOICES = [(0, _l("Mon")), (1, _l("Tue")), (2, _l("Wed")), (3, _l("Thu")), (4, _l("Fri")), (5, _l("Sat")),
@@ -40,7 +41,8 @@ class StopForm(FlaskForm):
     station_id = SelectField(_l("Station"), coerce=int, validators=[DataRequired(message=_l("Choose a station."))])
     arrival_time = TimeField(_l("Arrives"), validators=[Optional()])
     departure_time = TimeField(_l("Departs"), validators=[Optional()])
-    day_offset = IntegerField(_l("Day (+ days after the origin)"), default=0, validators=[InputRequired(), NumberRange(0, 3)])
+    day_offset = IntegerField(_l("Day (+ days after the origin)"), default=0,
+                              validators=[InputRequired(), NumberRange(0, 3)])
     distance_km = DecimalField(_l("Distance from origin (km)"), places=1, default=0,
                                validators=[InputRequired(), NumberRange(0, 5000)])
 
@@ -80,8 +82,8 @@ class SegmentFareForm(FlaskForm):
 class GenerateForm(FlaskForm):
     train_ids = CheckboxesField(_l("Trains"), coerce=int,
                                 validators=[DataRequired(message=_l("Choose at least one train."))])
-    start_date = DateField(_l("First date"), validators=[DataRequired()])
-    end_date = DateField(_l("Last date"), validators=[DataRequired()])
+    start_date = DateField(_l("First date"), validators=[DataRequired(), DateRange()])
+    end_date = DateField(_l("Last date"), validators=[DataRequired(), DateRange()])
 
 
 class DelayForm(FlaskForm):
@@ -92,4 +94,4 @@ class DayForm(FlaskForm):
     class Meta:
         csrf = False
 
-    day = DateField(_l("Date"), validators=[Optional()])
+    day = DateField(_l("Date"), validators=[Optional(), DateRange()])

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from flask import abort, g, request, url_for
 
+from blueprints.converters import bounded_int
 from blueprints.rail_admin import bp
 from blueprints.rail_admin import forms as f
 from blueprints.staff.guard import current_staff, staff_required
-from blueprints.web import client_actor, redirect_to, render
+from blueprints.web import client_actor, is_partial_request, redirect_to, render, show_error
 from services.rail import fares, layouts, network, trips
 from services.rail.errors import RailError
 
@@ -21,15 +22,6 @@ def _only_for_railways():
 
 def _actor():
     return client_actor("staff", current_staff())
-
-
-def _attach(form, exc: RailError) -> None:
-    """Show a service's message on the field it is about, or above the form."""
-    target = getattr(form, exc.field, None) if exc.field else None
-    if target is not None and hasattr(target, "errors") and not callable(target):
-        target.errors = [*target.errors, exc.message]
-    else:
-        form.form_errors.append(exc.message)
 
 
 @bp.get("/")
@@ -48,7 +40,7 @@ def _stations_page(form, status=200, editing=None, saved=None):
 @bp.get("/stations")
 @staff_required(MANAGE)
 def stations():
-    editing = request.args.get("edit", type=int)
+    editing = request.args.get("edit", type=bounded_int)
     station = next((s for s in network.list_stations() if s.id == editing), None)
     return _stations_page(f.StationForm(obj=station, formdata=None) if station else f.StationForm(formdata=None),
                           editing=station)
@@ -65,7 +57,7 @@ def save_station(station_id):
     try:
         station = network.save_station(form.data, actor=_actor(), station_id=station_id)
     except RailError as exc:
-        _attach(form, exc)
+        show_error(form, exc)
         return _stations_page(form, 422, editing)
     return _stations_page(f.StationForm(formdata=None), saved=station.name_en)
 
@@ -75,7 +67,8 @@ def save_station(station_id):
 @bp.get("/trains")
 @staff_required(MANAGE)
 def trains():
-    return render("rail_admin/trains.html", block="trains", form=f.TrainForm(formdata=None), trains=network.list_trains())
+    return render("rail_admin/trains.html", block="trains", form=f.TrainForm(formdata=None),
+                  trains=network.list_trains())
 
 
 @bp.post("/trains")
@@ -86,7 +79,7 @@ def create_train():
         try:
             train = network.save_train(form.data, actor=_actor())
         except RailError as exc:
-            _attach(form, exc)
+            show_error(form, exc)
         else:
             return redirect_to(url_for("rail_admin.train", train_id=train.id))
     return render("rail_admin/trains.html", block="trains", status=422, form=form, trains=network.list_trains())
@@ -107,7 +100,8 @@ def _train_page(train_id, block=None, status=200, **forms):
     coach.coach_class_id.choices = [(0, "—")] + [(c.id, f"{c.name} ({c.code})") for c in classes]
     coach.layout_id.choices = [(0, "—")] + [(lay.id, f"{lay.name} · {lay.seat_count}") for lay in layout_list]
     return render("rail_admin/train.html", block=block, status=status, train=train, details=details,
-                  stop_form=stop, coach_form=coach, saved=forms.get("saved"))
+                  stop_form=stop, coach_form=coach, saved=forms.get("saved"),
+                  route_change=forms.get("route_change"))
 
 
 @bp.get("/trains/<int:train_id>")
@@ -124,7 +118,7 @@ def update_train(train_id):
         try:
             network.save_train(form.data, actor=_actor(), train_id=train_id)
         except RailError as exc:
-            _attach(form, exc)
+            show_error(form, exc)
         else:
             return _train_page(train_id, "details", saved=True)
     return _train_page(train_id, "details", 422, details=form)
@@ -138,11 +132,11 @@ def add_stop(train_id):
     form.station_id.choices = [(0, "—")] + [(s.id, s.name_en) for s in stations]
     if form.validate_on_submit():
         try:
-            network.add_stop(train_id, form.data, actor=_actor())
+            change = network.add_stop(train_id, form.data, actor=_actor())
         except RailError as exc:
-            _attach(form, exc)
+            show_error(form, exc)
         else:
-            return _train_page(train_id, "stops")
+            return _train_page(train_id, "stops", route_change=change)
     return _train_page(train_id, "stops", 422, stop=form)
 
 
@@ -151,11 +145,11 @@ def add_stop(train_id):
 def remove_stop(train_id, stop_id):
     form = f.StopForm(formdata=None)
     try:
-        network.remove_stop(train_id, stop_id, actor=_actor())
+        change = network.remove_stop(train_id, stop_id, actor=_actor())
     except RailError as exc:
         form.form_errors.append(exc.message)
         return _train_page(train_id, "stops", 422, stop=form)
-    return _train_page(train_id, "stops")
+    return _train_page(train_id, "stops", route_change=change)
 
 
 @bp.post("/trains/<int:train_id>/coaches")
@@ -169,7 +163,7 @@ def add_coach(train_id):
             layouts.add_coach(train_id, coach_class_id=form.coach_class_id.data, layout_id=form.layout_id.data,
                               code=form.code.data, actor=_actor())
         except RailError as exc:
-            _attach(form, exc)
+            show_error(form, exc)
         else:
             return _train_page(train_id, "coaches")
     return _train_page(train_id, "coaches", 422, coach=form)
@@ -191,14 +185,15 @@ def remove_coach(train_id, coach_id):
 
 def _classes_page(block=None, status=200, class_form=None, layout_form=None, editing=None, saved=None):
     return render("rail_admin/classes.html", block=block, status=status,
-                  class_form=class_form or f.ClassForm(formdata=None), layout_form=layout_form or f.LayoutForm(formdata=None),
+                  class_form=class_form or f.ClassForm(formdata=None),
+                  layout_form=layout_form or f.LayoutForm(formdata=None),
                   classes=layouts.list_classes(), layouts=layouts.list_layouts(), editing=editing, saved=saved)
 
 
 @bp.get("/classes")
 @staff_required(MANAGE)
 def classes():
-    editing = next((c for c in layouts.list_classes() if c.id == request.args.get("edit", type=int)), None)
+    editing = next((c for c in layouts.list_classes() if c.id == request.args.get("edit", type=bounded_int)), None)
     form = f.ClassForm(formdata=None, obj=editing) if editing else None
     return _classes_page("classes" if editing else None, class_form=form, editing=editing)
 
@@ -213,7 +208,7 @@ def save_class(class_id):
         try:
             klass = layouts.save_class(form.data, actor=_actor(), class_id=class_id)
         except RailError as exc:
-            _attach(form, exc)
+            show_error(form, exc)
         else:
             return _classes_page("classes", saved=klass.code)
     return _classes_page("classes", 422, class_form=form, editing=editing)
@@ -233,7 +228,7 @@ def create_layout():
         try:
             layout = layouts.create_layout(data, actor=_actor())
         except RailError as exc:
-            _attach(form, exc)
+            show_error(form, exc)
         else:
             return _classes_page("layouts", saved=layout.name)
     return _classes_page("layouts", 422, layout_form=form)
@@ -266,7 +261,7 @@ def set_fare():
             fares.set_segment_fare(form.from_station_id.data, form.to_station_id.data, form.coach_class_id.data,
                                    form.amount.data, actor=_actor())
         except RailError as exc:
-            _attach(form, exc)
+            show_error(form, exc)
         else:
             return _fares_page(saved=True)
     return _fares_page(form, 422)
@@ -281,15 +276,16 @@ def remove_fare(fare_id):
 
 # --- trips ------------------------------------------------------------------------------------
 
-def _trips_page(block=None, status=200, form=None, run=None, day=None):
+def _trips_page(block=None, status=200, form=None, run=None, day=None, **extra):
     form = form or f.GenerateForm(formdata=None, start_date=trips.local_today(), end_date=trips.local_today())
     all_trains = network.list_trains()
     form.train_ids.choices = [(t.id, f"{t.number} {t.name}") for t in all_trains]
     if form.train_ids.data is None and not form.errors:
         form.train_ids.data = [t.id for t in all_trains]
     day = day or trips.local_today()
+    extra.setdefault("delay_form", f.DelayForm(formdata=None))
     return render("rail_admin/trips.html", block=block, status=status, form=form, run=run,
-                  runs=trips.recent_generations(), day=day, trips=trips.trips_on(day), delay_form=f.DelayForm(formdata=None))
+                  runs=trips.recent_generations(), day=day, trips=trips.trips_on(day), **extra)
 
 
 @bp.get("/trips")
@@ -309,7 +305,7 @@ def generate():
         try:
             run = trips.start_generation(form.train_ids.data, form.start_date.data, form.end_date.data, actor=_actor())
         except RailError as exc:
-            _attach(form, exc)
+            show_error(form, exc)
         else:
             return _trips_page("generate", run=run)
     return _trips_page("generate", 422, form=form)
@@ -321,6 +317,8 @@ def generation(run_id):
     run = trips.get_generation(run_id)
     if run is None:
         abort(404)
+    if not is_partial_request():  # the address opened or reloaded: the whole trips page with this run
+        return _trips_page(run=run)
     return render("rail_admin/trips.html", block="progress", run=run)
 
 
@@ -333,11 +331,9 @@ def delay(trip_id):
         if not form.validate_on_submit():
             raise RailError(form.new_departure.errors[0] if form.new_departure.errors else "?")
         trip = trips.mark_delayed(trip_id, form.new_departure.data, actor=_actor())
-    except RailError as exc:
-        return render("rail_admin/trips.html", block="trip_list", status=422, trips=trips.trips_on(_day(day)),
-                      day=_day(day), delay_form=form, list_error=exc.message)
-    return render("rail_admin/trips.html", block="trip_list", trips=trips.trips_on(trip.service_date),
-                  day=trip.service_date, delay_form=f.DelayForm(formdata=None))
+    except RailError as exc:  # the whole page as well, for a post without htmx
+        return _trips_page("trip_list", 422, day=_day(day), delay_form=form, list_error=exc.message)
+    return _trips_page("trip_list", day=trip.service_date)
 
 
 @bp.post("/trips/<int:trip_id>/cancel")
@@ -347,8 +343,7 @@ def cancel(trip_id):
         trip = trips.cancel_trip(trip_id, actor=_actor())
     except RailError:
         abort(404)
-    return render("rail_admin/trips.html", block="trip_list", trips=trips.trips_on(trip.service_date),
-                  day=trip.service_date, delay_form=f.DelayForm(formdata=None))
+    return _trips_page("trip_list", day=trip.service_date)
 
 
 def _day(text):

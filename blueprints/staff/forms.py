@@ -1,13 +1,19 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, IntegerField, PasswordField, SelectField, StringField
-from wtforms.validators import AnyOf, DataRequired, Email, Length, Optional
+from wtforms.validators import AnyOf, DataRequired, Email, Length, NumberRange, Optional
+
+from blueprints.converters import INT8_MAX
 
 
 class StaffLoginForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     remember = BooleanField(_l("Keep me logged in on this device"))
+
+
+class LogoutForm(FlaskForm):
+    everywhere = HiddenField(validators=[Optional(), AnyOf(["", "1"])])  # "1": on every device
 
 
 ROLE_CHOICES = [("admin", _l("Admin: everything")), ("operator", _l("Operator: schedules, events, bookings")),
@@ -40,4 +46,4 @@ class AuditFilterForm(FlaskForm):
                                                 ("customer", _l("Customers")), ("system", _l("System"))],
                              validators=[Optional()])
     text = StringField(_l("Person or record id"), validators=[Optional(), Length(max=120)])
-    before = IntegerField(validators=[Optional()])
+    before = IntegerField(validators=[Optional(), NumberRange(min=0, max=INT8_MAX)])  # audit ids are bigint

@@ -4,37 +4,28 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import abort, redirect, request, url_for
-from flask_login import UserMixin, current_user
+from flask_login import current_user
 
-from models.people import StaffMember
+from blueprints.auth import SessionUser, account_kind
 from services import permissions
-from blueprints.auth import account_loader
-from services import staff as staff_service
 
 
-class StaffUser(UserMixin):
+@account_kind
+class StaffUser(SessionUser):
     """The logged-in staff member as Flask-Login sees it."""
 
     kind = "staff"
 
-    def __init__(self, member: StaffMember):
-        self.member = member
-        self.id = member.id
-        self.name = member.name
-        self.email = member.email
+    def __init__(self, member, session_key: str | None = None):
+        super().__init__(member, session_key)
         self.role = member.role
 
-    def get_id(self) -> str:
-        return f"staff:{self.member.id}:{self.member.session_version}"
+    @property
+    def member(self):
+        return self.account
 
     def can(self, permission: str) -> bool:
         return permissions.role_allows(self.member.role, permission, self.member.permissions)
-
-
-@account_loader("staff")
-def _load_staff(member_id: int, version: int):
-    member = staff_service.get_active(member_id, version)
-    return StaffUser(member) if member else None
 
 
 def current_staff() -> StaffUser | None:

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from blueprints.staff import bp
 from blueprints.staff.forms import ROLE_CHOICES, ActiveForm, AuditFilterForm, NewStaffForm, RoleForm
 from blueprints.staff.guard import current_staff, staff_required
-from blueprints.web import client_actor, redirect_to, render
+from blueprints.web import client_actor, redirect_to, render, show_error
 from services import audit
 from services import staff as staff_service
 
@@ -31,7 +31,7 @@ def people():
             member = staff_service.create_staff(form.email.data, form.name.data, form.role.data, form.password.data,
                                                 actor=_actor())
         except staff_service.StaffError as exc:
-            form.email.errors.append(str(exc))
+            show_error(form, exc, "email")
             return _people_page(form, 422)
         flash(_("%(name)s can now log in as %(role)s.", name=member.name, role=member.role), "success")
         return redirect_to(url_for("staff.people"))

@@ -17,7 +17,8 @@ def seed_demo_customer() -> str | None:
     if db.session.scalar(sa.select(User.id).where(User.email == email)) is not None:
         return None
     now = utcnow()
-    user = User(name="Demo Customer", email=email, phone=DEMO_PHONE, password_hash=passwords.hash_password(DEMO_PASSWORD),
+    user = User(name="Demo Customer", email=email, phone=DEMO_PHONE,
+                password_hash=passwords.hash_password(DEMO_PASSWORD),
                 email_verified_at=now, phone_verified_at=now, is_active=True, session_version=1)
     db.session.add(user)
     db.session.flush()

@@ -2,14 +2,11 @@
 plans, image uploads and full-text search. Each module owns its transactions."""
 from __future__ import annotations
 
+from services.errors import ServiceError
 
-class EventsError(Exception):
+
+class EventsError(ServiceError):
     """Bad input or a forbidden change; `message` is shown to the person as it is."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 class NotFound(EventsError):

@@ -4,17 +4,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from functools import lru_cache
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from models import db, tenant_metadata
+from models import db
 from models.base import utcnow
 from models.events import ADMISSIONS, Event, Venue, Zone
-from services import audit
+from services import audit, transactions
 from services.audit import Actor
 from services.events import EventsError, NotFound
 from services.events.sales import LISTED_STATUSES, VISIBLE_STATUSES
@@ -65,37 +63,13 @@ def snapshot(obj, fields) -> dict:
     return out
 
 
-def commit_or_explain(messages: dict[str, str]):
-    """Commit; a constraint the database refused becomes the matching message."""
-    _explaining(db.session.commit, messages)
+def commit_or_explain(messages: transactions.Messages):
+    """Commit; a constraint the database refused becomes the matching message (an EventsError)."""
+    transactions.commit(messages, error=EventsError)
 
 
-def flush_or_explain(messages: dict[str, str]):
-    _explaining(db.session.flush, messages)
-
-
-def _explaining(action, messages):
-    try:
-        action()
-    except IntegrityError as exc:
-        db.session.rollback()
-        text = str(exc.orig)
-        for name, message in messages.items():
-            if name in text or _sqlite_unique_text(name) in text:
-                raise EventsError(str(message)) from None
-        raise
-
-
-@lru_cache(maxsize=None)
-def _sqlite_unique_text(name: str) -> str:
-    """SQLite names the columns, not the constraint: "UNIQUE constraint failed: t.a, t.b"."""
-    for table in tenant_metadata.tables.values():
-        for constraint in table.constraints:
-            if isinstance(constraint, sa.UniqueConstraint):
-                columns = [c.name for c in constraint.columns]
-                if name == f"uq_{table.name}_{'_'.join(columns)}":
-                    return "UNIQUE constraint failed: " + ", ".join(f"{table.name}.{c}" for c in columns)
-    return name
+def flush_or_explain(messages: transactions.Messages):
+    transactions.flush(messages, error=EventsError)
 
 
 # --- venues and zones ----------------------------------------------------------------------------

@@ -18,8 +18,12 @@ from services.events import EventsError, NotFound
 from services.events.catalog import commit_or_explain, flush_or_explain, get_event
 
 MAX_ROWS, MAX_SEATS_PER_ROW = 100, 200
-_CATEGORY_MESSAGES = {"uq_event_price_categories_seat_plan_id_name": _l("This seat plan already has a category with this name.")}
-_SECTION_MESSAGES = {"uq_event_seat_sections_seat_plan_id_name": _l("This seat plan already has a section with this name.")}
+_CATEGORY_MESSAGES = {
+    "uq_event_price_categories_seat_plan_id_name": _l("This seat plan already has a category with this name."),
+}
+_SECTION_MESSAGES = {
+    "uq_event_seat_sections_seat_plan_id_name": _l("This seat plan already has a section with this name."),
+}
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 

@@ -2,9 +2,8 @@
 it belongs to (None when it is about the whole form)."""
 from __future__ import annotations
 
+from services.errors import ServiceError
 
-class RailError(ValueError):
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+
+class RailError(ServiceError):
+    pass

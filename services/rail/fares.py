@@ -42,8 +42,8 @@ def overrides(from_station_id: int, to_station_id: int) -> dict[int, Decimal]:
 
 
 def list_segment_fares() -> list[SegmentFare]:
-    return list(db.session.scalars(sa.select(SegmentFare).order_by(SegmentFare.from_station_id,
-                                                                   SegmentFare.to_station_id, SegmentFare.coach_class_id)))
+    return list(db.session.scalars(sa.select(SegmentFare).order_by(
+        SegmentFare.from_station_id, SegmentFare.to_station_id, SegmentFare.coach_class_id)))
 
 
 def set_segment_fare(from_station_id: int, to_station_id: int, coach_class_id: int, amount: Decimal, *,
@@ -59,7 +59,7 @@ def set_segment_fare(from_station_id: int, to_station_id: int, coach_class_id: i
         raise RailError(_("Choose a class."), "coach_class_id")
     fare = db.session.scalars(sa.select(SegmentFare).where(
         SegmentFare.from_station_id == from_station_id, SegmentFare.to_station_id == to_station_id,
-        SegmentFare.coach_class_id == coach_class_id).with_for_update()).first()
+        SegmentFare.coach_class_id == coach_class_id).with_for_update(of=SegmentFare)).first()  # not the joined rows
     before = {"amount": str(fare.amount)} if fare else None
     if fare is None:
         fare = SegmentFare(from_station_id=from_station_id, to_station_id=to_station_id, coach_class_id=coach_class_id)

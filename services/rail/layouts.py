@@ -80,7 +80,8 @@ def build_cells(rows: int, cols: int, aisles: list[int], berths: bool, unavailab
         number, letter = label.rstrip(string.ascii_uppercase), label.lstrip(string.digits)
         if not number.isdigit() or not 1 <= int(number) <= rows or letter not in letters:
             raise RailError(_("%(label)s is not a seat of this grid (rows 1-%(rows)s, letters %(first)s-%(last)s).",
-                              label=label, rows=rows, first="A", last=[x for x in letters if x][-1] if any(letters) else "A"),
+                              label=label, rows=rows, first="A",
+                              last=[x for x in letters if x][-1] if any(letters) else "A"),
                             "unavailable")
         grid[int(number) - 1][letters.index(letter)] = UNAVAILABLE
     cells = ["".join(r) for r in grid]
@@ -98,7 +99,7 @@ def seats_of(cells: list[str]) -> list[dict]:
     """The seats a layout makes: label "<row><letter>", row and column (1-based), kind."""
     seats = []
     for r, row in enumerate(cells, start=1):
-        for c, (cell, letter) in enumerate(zip(row, column_letters(row)), start=1):
+        for c, (cell, letter) in enumerate(zip(row, column_letters(row), strict=True), start=1):
             if cell in (SEAT, BERTH):
                 seats.append({"label": f"{r}{letter}", "row": r, "col": c,
                               "kind": "berth" if cell == BERTH else "seat"})
@@ -153,4 +154,5 @@ def remove_coach(train_id: int, coach_id: int, *, actor: Actor) -> None:
     before = {"code": coach.code, "position": coach.position, "class": coach.coach_class.code}
     train.coaches.remove(coach)
     commit_change(actor, "coach.delete", "train", train.id, before=before,
-                  conflict=RailError(_("Coach %(code)s has seats held or sold: it cannot be removed.", code=before["code"])))
+                  conflict=RailError(_("Coach %(code)s has seats held or sold: it cannot be removed.",
+                                       code=before["code"])))

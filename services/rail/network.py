@@ -1,19 +1,20 @@
 """Stations, trains, operating days and each train's route (its ordered stops)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import time
 from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.exc import IntegrityError
 
 from models import db
-from models.rail import ALL_DAYS, TRAIN_TYPES, RouteStop, SeatClaim, Station, Train, Trip
-from services import audit
+from models.rail import ALL_DAYS, TRAIN_TYPES, RouteStop, Station, Train
+from services import audit, transactions
 from services.audit import Actor
 from services.rail import cache
 from services.rail.errors import RailError
+from services.rail.trip_stops import RouteFollow, follow_route
 
 # Python's weekday(): Monday 0 ... Sunday 6. Bangladesh's weekend is Friday and Saturday.
 WEEKDAYS = (0, 1, 2, 3, 6)
@@ -30,17 +31,13 @@ def snapshot(obj, fields) -> dict:
 
 
 def commit_change(actor: Actor, action: str, resource: str, obj_id, *, before=None, after=None,
-                  conflict: RailError | None = None) -> None:
-    """Audit and commit one staff change; a constraint violation becomes `conflict` (nothing changes)."""
-    try:
-        db.session.flush()
-        audit.record(actor, action, resource, obj_id() if callable(obj_id) else obj_id, before=before, after=after)
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        if conflict is None:
-            raise
-        raise conflict from None
+                  conflict: RailError | transactions.Messages | None = None) -> None:
+    """Audit and commit one staff change. A constraint violation becomes `conflict` (nothing changes):
+    {constraint name: message or RailError}, or one RailError whatever the constraint."""
+    messages = {transactions.ANY_CONSTRAINT: conflict} if isinstance(conflict, RailError) else conflict
+    transactions.flush(messages, error=RailError)
+    audit.record(actor, action, resource, obj_id() if callable(obj_id) else obj_id, before=before, after=after)
+    transactions.commit(messages, error=RailError)
     cache.schedules_changed()
 
 
@@ -205,9 +202,26 @@ def check_route(stops: list[RouteStop]) -> None:
         previous = (name, depart if depart is not None else arrive, Decimal(stop.distance_km or 0))
 
 
-def add_stop(train_id: int, data: dict, *, actor: Actor) -> RouteStop:
-    """Append a stop to the train's route (validated against the stops before it)."""
-    train = get_train(train_id)
+@dataclass(frozen=True)
+class RouteChange:
+    """A saved route edit and what it did to trips already generated (see trip_stops.follow_route)."""
+
+    follow: RouteFollow
+
+
+def _train_for_route_edit(train_id: int) -> Train:
+    # Route edits of one train take turns (the row lock), and trip generation waits for them.
+    train = db.session.get(Train, train_id, with_for_update=True, populate_existing=True)
+    if train is None:
+        raise RailError(_("That train no longer exists."))
+    db.session.expire(train, ["stops"])
+    return train
+
+
+def add_stop(train_id: int, data: dict, *, actor: Actor) -> RouteChange:
+    """Append a stop to the train's route (validated against the stops before it); unsold trips
+    not yet departed follow the new route, trips with claims keep their stops."""
+    train = _train_for_route_edit(train_id)
     station = db.session.get(Station, data["station_id"])
     if station is None:
         raise RailError(_("Choose a station."), "station_id")
@@ -222,23 +236,24 @@ def add_stop(train_id: int, data: dict, *, actor: Actor) -> RouteStop:
     with db.session.no_autoflush:
         check_route([*train.stops, stop])
     train.stops.append(stop)
-    commit_change(actor, "route_stop.create", "train", train.id, after=snapshot(stop, STOP_FIELDS),
-                  conflict=RailError(_("%(station)s is already a stop of this train: a stop can be listed only once.",
-                                       station=station.name_en), "station_id"))
-    return stop
+    listed_once = {transactions.ANY_CONSTRAINT: RailError(
+        _("%(station)s is already a stop of this train: a stop can be listed only once.", station=station.name_en),
+        "station_id")}
+    transactions.flush(listed_once, error=RailError)
+    follow = follow_route(train.id, train.stops)
+    commit_change(actor, "route_stop.create", "train", train.id,
+                  after={**snapshot(stop, STOP_FIELDS), **_follow_audit(follow)}, conflict=listed_once)
+    return RouteChange(follow)
 
 
-def remove_stop(train_id: int, stop_id: int, *, actor: Actor) -> None:
-    """Remove a stop; the later stops move up so sequence numbers stay 0..n-1."""
-    train = get_train(train_id)
+def remove_stop(train_id: int, stop_id: int, *, actor: Actor) -> RouteChange:
+    """Remove a stop; the later stops move up so sequence numbers stay 0..n-1. Trips already sold
+    are not touched (their stops are their own, and the database keeps them); unsold trips not yet
+    departed follow the new route. All in one transaction."""
+    train = _train_for_route_edit(train_id)
     stop = next((s for s in train.stops if s.id == stop_id), None)
     if stop is None:
         raise RailError(_("That stop is no longer on the route."))
-    sold = db.session.scalar(sa.select(SeatClaim.id).join(Trip, Trip.id == SeatClaim.trip_id)
-                             .where(Trip.train_id == train.id).limit(1))
-    if sold is not None:
-        # Claims cover stretches between stop numbers: renumbering would move sold seats.
-        raise RailError(_("Seats are held or sold on this train's trips: its stops can no longer be removed."))
     before = snapshot(stop, STOP_FIELDS)
     remaining = [s for s in train.stops if s.id != stop_id]
     with db.session.no_autoflush:
@@ -246,7 +261,13 @@ def remove_stop(train_id: int, stop_id: int, *, actor: Actor) -> None:
     train.stops.remove(stop)
     db.session.flush()
     _renumber(remaining)
-    commit_change(actor, "route_stop.delete", "train", train.id, before=before)
+    follow = follow_route(train.id, remaining)
+    commit_change(actor, "route_stop.delete", "train", train.id, before=before, after=_follow_audit(follow))
+    return RouteChange(follow)
+
+
+def _follow_audit(follow: RouteFollow) -> dict:
+    return {"trips_following": follow.followed, "trips_keeping_stops": follow.kept + follow.waiting}
 
 
 def _renumber(stops: list[RouteStop]) -> None:

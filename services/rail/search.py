@@ -1,5 +1,6 @@
-"""Train search: every trip that stops at `from` before `to` on the date a person boards, with
-times at those two stops, and for each class the seats free on exactly that stretch and the fare.
+"""Train search: every trip that stops at `from` before `to` on the date a person boards (its
+own frozen stops, `trip_stops`), with times at those two stops, and for each class the seats free
+on exactly that stretch and the fare.
 
 Occupancy is per seat per stretch (rule 2): a seat is free for [board, alight) when no live claim
 (sold, or held and not yet expired) on that trip overlaps it, so a seat sold Dhaka→Bhairab is free
@@ -8,7 +9,7 @@ Bhairab→Chattogram.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -17,12 +18,12 @@ from sqlalchemy.orm import aliased
 
 from models import db
 from models.base import utcnow
-from models.rail import Coach, CoachClass, RouteStop, Seat, SeatClaim, Station, Train, Trip
+from models.rail import Coach, CoachClass, Seat, SeatClaim, Station, Train, Trip, TripStop
 from services import tenant_db
 from services.rail import cache, fares
 from services.rail.errors import RailError
 from services.rail.network import resolve_station
-from services.rail.trips import local_today, stop_instant, tenant_zone
+from services.rail.trips import local_today, tenant_zone
 
 DEPARTURE_WINDOWS = {"morning": (0, 12), "afternoon": (12, 18), "evening": (18, 24)}
 
@@ -78,39 +79,40 @@ def filter_results(results: list[dict], coach_class: str | None, departure: str 
     return sorted(out, key=lambda r: (r["departs_local"], r["train_number"]))
 
 
-def find_trains(from_station_id: int, to_station_id: int, travel_date: date, *, now: datetime | None = None) -> list[dict]:
-    """The uncached search, as JSON-able dicts (what the cache stores)."""
+def find_trains(from_station_id: int, to_station_id: int, travel_date: date, *,
+                now: datetime | None = None) -> list[dict]:
+    """The uncached search, as JSON-able dicts (what the cache stores). It reads each trip's own
+    frozen stops, not the route: a trip sold before a route edit is found with the stops it runs."""
     now = now or utcnow()
     zone = tenant_zone()
-    board, alight = aliased(RouteStop), aliased(RouteStop)
-    pairs = db.session.execute(
-        sa.select(Train, board, alight)
-        .join(board, board.train_id == Train.id).join(alight, alight.train_id == Train.id)
-        .where(board.station_id == from_station_id, alight.station_id == to_station_id, board.seq < alight.seq,
-               board.departure_time.is_not(None), Train.is_active.is_(True))
+    day_starts = datetime.combine(travel_date, time(0), tzinfo=zone).astimezone(timezone.utc)
+    day_ends = datetime.combine(travel_date + timedelta(days=1), time(0), tzinfo=zone).astimezone(timezone.utc)
+    board, alight = aliased(TripStop), aliased(TripStop)
+    rows = db.session.execute(
+        sa.select(Trip, Train, board, alight)
+        .join(Train, Train.id == Trip.train_id)
+        .join(board, board.trip_id == Trip.id)
+        .join(alight, sa.and_(alight.trip_id == Trip.id, alight.station_id == to_station_id))
+        # Boarded on travel_date: the departure from `from` falls within that local day.
+        .where(board.station_id == from_station_id, board.departs_at >= day_starts, board.departs_at < day_ends,
+               board.seq < alight.seq, Train.is_active.is_(True))
     ).all()
-    if not pairs:
+    if not rows:
         return []
-    # The service date is the date the train left its origin: a stop day_offset days later
-    # is boarded on travel_date when the trip's service date is travel_date - day_offset.
-    wanted = {(train.id, travel_date - timedelta(days=b.day_offset)): (train, b, a) for train, b, a in pairs}
-    trips = db.session.scalars(sa.select(Trip).where(sa.or_(
-        *(sa.and_(Trip.train_id == train_id, Trip.service_date == day) for train_id, day in wanted)))).all()
     classes = {c.id: c for c in db.session.scalars(sa.select(CoachClass))}
     explicit = fares.overrides(from_station_id, to_station_id)
     results = []
-    for trip in trips:
-        train, b, a = wanted[(trip.train_id, trip.service_date)]
-        departs = stop_instant(trip.service_date, b.departure_time, b.day_offset, zone)
-        arrives = stop_instant(trip.service_date, a.arrival_time or a.departure_time, a.day_offset, zone)
+    for trip, train, b, a in rows:
+        departs, arrives = b.departs_at, a.arrives_at or a.departs_at
+        departs_local, arrives_local = departs.astimezone(zone), arrives.astimezone(zone)
         distance = Decimal(a.distance_km) - Decimal(b.distance_km)
         free = free_seats_by_class(trip.id, train.id, b.seq, a.seq, now)
         results.append({
             "trip_id": trip.id, "train_number": train.number, "train_name": train.name,
             "status": trip.status, "delay_minutes": trip.delay_minutes,
-            "departs_local": departs.astimezone(zone).isoformat(), "arrives_local": arrives.astimezone(zone).isoformat(),
+            "departs_local": departs_local.isoformat(), "arrives_local": arrives_local.isoformat(),
             "duration_minutes": int((arrives - departs).total_seconds() // 60),
-            "arrives_days_later": (arrives.astimezone(zone).date() - departs.astimezone(zone).date()).days,
+            "arrives_days_later": (arrives_local.date() - departs_local.date()).days,
             "board_seq": b.seq, "alight_seq": a.seq, "distance_km": str(distance),
             "classes": [
                 {"code": classes[cid].code, "name": classes[cid].name, "free": count, "total": total,

@@ -1,5 +1,8 @@
 """Browser tests: Playwright drives Debian's Chromium against a live server on 127.0.0.1, reached
-as http://<tenant>.localhost:<port> (Chromium resolves *.localhost to loopback by itself)."""
+as http://<tenant>.localhost:<port> (Chromium resolves *.localhost to loopback by itself).
+
+The live server sends the same security headers as production (all but HSTS: it is plain HTTP),
+and a test fails if the browser reports any Content-Security-Policy violation on any of its pages."""
 from __future__ import annotations
 
 import threading
@@ -45,7 +48,42 @@ def live_server(platform_db_url, redis_url, tmp_path_factory, app):
     server.shutdown()
 
 
+# Chromium logs its own "Refused to ..." line for most violations; this makes sure every one of them
+# (including those it reports only as an event) reaches the console with the same words.
+REPORT_POLICY_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error(`Content Security Policy violation: ${e.violatedDirective} blocked `
+                + `${e.blockedURI || "inline code"} in ${e.sourceFile || document.URL}:${e.lineNumber}`);
+});
+"""
+
+
+class PolicyViolations(list):
+    """What the browser reported as blocked by the Content-Security-Policy, in this test."""
+
+    def take(self) -> list[str]:
+        """The violations so far, forgotten afterwards (for a test that causes one on purpose)."""
+        found = list(self)
+        self.clear()
+        return found
+
+
 @pytest.fixture
-def page(page):
+def csp_violations():
+    return PolicyViolations()
+
+
+@pytest.fixture
+def page(page, csp_violations):
     page.set_default_timeout(10_000)
-    return page
+    context = page.context  # every page of the test: the outbox tab too
+    context.add_init_script(REPORT_POLICY_VIOLATIONS)
+
+    def collect(message):
+        if "Content Security Policy" in message.text:
+            csp_violations.append(f"{message.page.url if message.page else '?'}: {message.text}")
+
+    context.on("console", collect)
+    yield page
+    if csp_violations:
+        pytest.fail("the browser reported Content-Security-Policy violations:\n" + "\n".join(csp_violations))

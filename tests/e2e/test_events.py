@@ -20,7 +20,7 @@ def test_operator_publishes_an_event_with_two_ticket_types_and_a_customer_finds_
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(STAFF_PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    page.get_by_role("link", name="Events", exact=True).click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Events", exact=True).click()
     page.get_by_role("link", name="New event").click()
     page.get_by_label("Title").fill("Jatra pala: Nawab Siraj-ud-Daulah")
     page.get_by_label("Description").fill("A travelling folk theatre troupe performs the saga of the last "

@@ -110,3 +110,81 @@ def test_a_gate_staff_member_opening_an_admin_page_gets_the_403_page(page, live_
     page.goto(live_server.url(fort, "/staff/people"))
     expect(page.get_by_role("heading", level=1)).to_have_text("You don't have access to this page")
     expect(page.get_by_text("403")).to_be_visible()
+
+
+def test_a_customer_who_uses_up_a_code_is_told_the_truth_gets_a_new_code_and_verifies(page, live_server,
+                                                                                     make_tenant, in_tenant):
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from models import db
+    from models.base import utcnow
+    from models.customers import OtpCode
+
+    zoo = make_tenant("chidiya")
+    phone = next_phone()
+    canonical, shown = "+880" + phone[1:], f"{phone[:5]}-{phone[5:]}"
+    mina = Customer(page, live_server, zoo)
+    mina.registers("Mina Akter", phone)
+    code = mina.reads_the_code_from_the_outbox(canonical)
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+
+    for left in ("4 attempts", "3 attempts", "2 attempts", "1 attempt"):
+        mina.enters_the_code(wrong)
+        expect(page.get_by_text(f"That code is not right. {left} left.", exact=True)).to_be_visible()
+    mina.enters_the_code(wrong)
+    expect(page.get_by_text(f"You have used every try for the code we sent to {shown}.")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"You can ask for a new code in \d+ seconds"))).to_be_visible()
+    expect(page.get_by_label("6-digit code")).to_have_count(0)  # no box to type a dead code into
+    expect(page.get_by_text("We sent a 6-digit code")).to_have_count(0)
+
+    page.get_by_role("button", name="Send a new code").click()  # too early: refused, and said so
+    expect(page.get_by_text("A code was sent a moment ago")).to_be_visible()
+    expect(page.get_by_text("We sent a 6-digit code")).to_have_count(0)
+
+    with in_tenant(zoo):  # a minute later
+        db.session.execute(sa.update(OtpCode).values(sent_at=utcnow() - timedelta(seconds=61)))
+        db.session.commit()
+    page.reload()
+    expect(page.get_by_text("You can ask for a new code now.")).to_be_visible()
+    page.get_by_role("button", name="Send a new code").click()
+    expect(page.get_by_text(f"We sent a new code to {shown}.")).to_be_visible()
+    expect(page.get_by_text(f"We sent a 6-digit code to {shown}")).to_be_visible()
+    mina.enters_the_code(mina.reads_the_code_from_the_outbox(canonical))
+    expect(page.get_by_text(f"{shown} is verified")).to_be_visible()
+    expect(page.get_by_role("navigation", name="Main")).to_contain_text("Mina Akter")
+
+
+def test_a_customer_changes_their_number_on_the_profile_and_verifies_it_with_the_code(page, live_server,
+                                                                                    make_tenant, in_tenant):
+    from tests.support.people import make_customer
+
+    zoo = make_tenant("banani")
+    _, old = make_customer(in_tenant, zoo, name="Shirin Akter", password=PASSWORD)
+    new = next_phone()
+    canonical, shown = "+880" + new[1:], f"{new[:5]}-{new[5:]}"
+    shirin = Customer(page, live_server, zoo)
+    shirin.opens("/account/login")
+    page.get_by_label("Mobile number or email").fill("0" + old[4:])
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("My bookings")
+
+    page.get_by_role("link", name="Profile").click()
+    page.get_by_label("Mobile number").fill(new)
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Enter your code")
+    expect(page.get_by_text(f"We sent a 6-digit code to {shown}")).to_be_visible()
+
+    shirin.opens("/account/profile")  # the old number stays until the code comes back
+    expect(page.get_by_text(f"Waiting for the code sent to {shown}.")).to_be_visible()
+    expect(page.get_by_label("Mobile number")).to_have_value(f"0{old[4:8]}-{old[8:]}")
+    page.get_by_role("link", name="Enter the code").click()
+
+    shirin.enters_the_code(shirin.reads_the_code_from_the_outbox(canonical))
+    expect(page.get_by_text(f"Thank you: {shown} is verified.")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your profile")
+    expect(page.get_by_label("Mobile number")).to_have_value(shown)
+    expect(page.get_by_text("Verified. A new number is saved")).to_be_visible()
+    expect(page.get_by_text("Waiting for the code")).to_have_count(0)

@@ -140,21 +140,25 @@ def test_timed_entry_slots_are_generated_once_per_start(zoo, operator, client_fo
 
 def test_a_seat_plan_is_drawn_as_a_grid_with_rows_in_price_categories(zoo, operator, client_for):
     event = make_event("Light show", admission="seated", tickets=None, status="draft")
-    assert operator.post(f"/staff/events/{event}/seats/categories", data={"category-name": "Premium",
-                                                                          "category-price": "500",
-                                                                          "category-color": "#7b2d26"}).status_code == 303
+    answer = operator.post(f"/staff/events/{event}/seats/categories",
+                           data={"category-name": "Premium", "category-price": "500", "category-color": "#7b2d26"})
+    assert answer.status_code == 303
     operator.post(f"/staff/events/{event}/seats/categories", data={"category-name": "Economy",
                                                                    "category-price": "150",
                                                                    "category-color": "red;x:1"})
     page = operator.get(f"/staff/events/{event}/seats")
     assert "red;x" not in page.text  # only #rrggbb colours are kept
-    seats = lambda: list(db.session.scalars(sa.select(PlanSeat).order_by(PlanSeat.row, PlanSeat.number)))
+
+    def seats():
+        return list(db.session.scalars(sa.select(PlanSeat).order_by(PlanSeat.row, PlanSeat.number)))
+
     from models.events import PriceCategory
 
     premium, economy = (db.session.scalar(sa.select(PriceCategory.id).where(PriceCategory.name == n))
                         for n in ("Premium", "Economy"))
     assert operator.post(f"/staff/events/{event}/seats/sections", data={
-        "section-name": "Centre", "section-rows": 3, "section-seats_per_row": 4, "section-category_id": economy}).status_code == 303
+        "section-name": "Centre", "section-rows": 3, "section-seats_per_row": 4,
+        "section-category_id": economy}).status_code == 303
     assert [s.label for s in seats()][:5] == ["A1", "A2", "A3", "A4", "B1"]
     section_id = seats()[0].section_id
     answer = operator.post(f"/staff/events/sections/{section_id}/rows", headers=HTMX,

@@ -1,6 +1,6 @@
 """Customers find events: ranked full-text search with prefixes and Bangla, filters, and what is
 hidden (drafts) or closed (sales windows, sold out). On PostgreSQL, and the FTS5 path on SQLite."""
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest

@@ -1,7 +1,9 @@
 """Rail on PostgreSQL: search over intermediate stops, overnight trains and per-stretch seat
 availability; the search cache and its invalidation; idempotent trip generation; the exclusion
 constraint under a race; validation messages; the staff pages."""
-from datetime import timedelta
+import socket
+import threading
+from datetime import datetime, time, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -41,14 +43,16 @@ def test_search_finds_a_train_between_intermediate_stops_with_their_times_and_fa
         make.generate([train.id], today, today + timedelta(days=2))
         answer = search.search("Bhairab Bazar", "cml", today + timedelta(days=1))
         [row] = answer.results
-        assert (row["train_number"], row["departs_local"][11:16], row["arrives_local"][11:16]) == ("701", "08:33", "10:00")
+        assert (row["train_number"], row["departs_local"][11:16], row["arrives_local"][11:16]) == (
+            "701", "08:33", "10:00")
         assert row["duration_minutes"] == 87 and row["arrives_days_later"] == 0
         assert row["departs_local"][:10] == (today + timedelta(days=1)).isoformat()
         classes = _classes(row)
         assert classes["S_CHAIR"]["free"] == 60 and classes["S_CHAIR"]["fare"] == "119.00"  # 110 km × 1.08
         assert classes["AC_S"]["fare"] == "259.00"  # 110 km × 2.05 = 225.50, + 15% VAT
         assert search.search("ঢাকা", "Chattogram", today).results[0]["train_number"] == "701"  # Bangla name works
-        assert search.search("Bhairab Bazar", "Cumilla", today, coach_class="AC_S").results[0]["classes"][0]["code"] == "AC_S"
+        [ac_only] = search.search("Bhairab Bazar", "Cumilla", today, coach_class="AC_S").results
+        assert [c["code"] for c in ac_only["classes"]] == ["AC_S"]
         assert search.search("DHK", "CTG", today, departure="evening").results == []
 
 
@@ -190,7 +194,8 @@ def test_trip_generation_is_idempotent_and_follows_operating_days(rail, in_tenan
         again = make.generate([daily.id, weekends.id], today, last)
         assert again.status == "done" and again.created == 0
         assert db.session.scalar(sa.select(sa.func.count(Trip.id))) == 18
-        assert {t.service_date.weekday() for t in db.session.scalars(sa.select(Trip).where(Trip.train_id == weekends.id))} == {4, 5}
+        weekend_trips = db.session.scalars(sa.select(Trip).where(Trip.train_id == weekends.id))
+        assert {t.service_date.weekday() for t in weekend_trips} == {4, 5}
         longer = make.generate([daily.id], today, today + timedelta(days=59))  # runs as a job (inline in tests)
         assert longer.status == "done" and longer.created == 46
 
@@ -235,7 +240,8 @@ def _operator(rail, in_tenant, client_for, role="operator"):
     with in_tenant(rail):
         staff.create_staff(f"{role}@rail.example.com", f"Test {role}", role, "rail-pass-123", actor=make.ACTOR)
     client = client_for(rail)
-    assert client.post("/staff/login", data={"email": f"{role}@rail.example.com", "password": "rail-pass-123"}).status_code == 303
+    login = client.post("/staff/login", data={"email": f"{role}@rail.example.com", "password": "rail-pass-123"})
+    assert login.status_code == 303
     return client
 
 
@@ -298,7 +304,8 @@ def test_an_operator_generates_a_long_range_as_a_job_then_delays_and_cancels_tri
     with in_tenant(rail):
         run_id = trips.recent_generations()[0].id
         trip_id = make.trip_of(train_id, today + timedelta(days=1)).id
-    assert "40 trips created" in client.get(f"/staff/rail/trips/generations/{run_id}", headers=htmx).get_data(as_text=True)
+    progress = client.get(f"/staff/rail/trips/generations/{run_id}", headers=htmx)
+    assert "40 trips created" in progress.get_data(as_text=True)
 
     delayed = client.post(f"/staff/rail/trips/{trip_id}/delay", data={"new_departure": "07:45"}, headers=htmx)
     assert delayed.status_code == 200 and "(+45 min)" in delayed.get_data(as_text=True)
@@ -310,3 +317,244 @@ def test_an_operator_generates_a_long_range_as_a_job_then_delays_and_cancels_tri
         assert (trip.status, trip.delay_minutes) == ("cancelled", 45)
         actions = [a.action for a in db.session.scalars(sa.select(AuditLog).order_by(AuditLog.id))]
         assert actions[-3:] == ["trips.generate", "trip.delay", "trip.cancel"]
+
+
+# --- each trip's stops are its own (issue 8, item 15) -----------------------------------------
+
+def _station_id(code):
+    return make.station(code).id
+
+
+def test_removing_a_stop_never_moves_a_claim_and_only_unsold_trips_follow_the_new_route(rail, in_tenant):
+    with in_tenant(rail):
+        sold_day, unsold_day = trips.local_today() + timedelta(days=1), trips.local_today() + timedelta(days=2)
+        train = make.train(DHAKA_CTG)
+        make.generate([train.id], sold_day, unsold_day)
+        sold, unsold = make.trip_of(train.id, sold_day), make.trip_of(train.id, unsold_day)
+        seats = make.seat_ids(train.id)
+        bought = make.claim(sold.id, seats[0], 1, 3).id  # sold Bhairab → Chattogram
+        held = make.claim(sold.id, seats[1], 0, 2, status="held", expires_in=300).id  # held Dhaka → Cumilla
+        cumilla = next(s.id for s in train.stops if s.station.code == "CML")
+
+        change = network.remove_stop(train.id, cumilla, actor=make.ACTOR)
+        db.session.expire_all()
+        assert (change.follow.followed, change.follow.kept) == (1, 1)
+        assert [s.station.code for s in network.get_train(train.id).stops] == ["DHK", "BHB", "CTG"]
+        assert make.stations_of(sold.id) == ["DHK", "BHB", "CML", "CTG"]  # the sold trip runs what it sold
+        assert make.claim_covers(bought) == ("BHB", "CTG") and make.claim_covers(held) == ("DHK", "CML")
+        assert make.stations_of(unsold.id) == ["DHK", "BHB", "CTG"]
+
+        # Search reads each trip's own stops: Cumilla is still served by the sold trip, and only by it.
+        assert [r["trip_id"] for r in search.find_trains(_station_id("CML"), _station_id("CTG"), sold_day)] == [sold.id]
+        assert search.find_trains(_station_id("CML"), _station_id("CTG"), unsold_day) == []
+        [on_sold] = search.find_trains(_station_id("DHK"), _station_id("CTG"), sold_day)
+        assert (on_sold["board_seq"], on_sold["alight_seq"], on_sold["classes"][0]["free"]) == (0, 3, 58)
+        assert on_sold["arrives_local"][11:16] == "12:00" and on_sold["distance_km"] == "321.0"
+        # The unsold trip's new stops are numbered after its old ones: an old (trip, seq) never means
+        # another station, so a claim made from a stale page is refused instead of shifted.
+        [on_unsold] = search.find_trains(_station_id("DHK"), _station_id("CTG"), unsold_day)
+        assert (on_unsold["board_seq"], on_unsold["alight_seq"], on_unsold["classes"][0]["free"]) == (4, 6, 60)
+        with pytest.raises(IntegrityError, match="fk_seat_claims_board_stop"):
+            make.claim(unsold.id, seats[0], 0, 2)  # "Dhaka → Cumilla" as numbered before the edit
+        db.session.rollback()
+
+        # Adding a stop back: the sold trip still keeps its stops, the unsold one follows again.
+        change = network.add_stop(train.id, {"station_id": _station_id("FNI"), "arrival_time": make._t("13:00"),
+                                             "departure_time": None, "day_offset": 0, "distance_km": 350},
+                                  actor=make.ACTOR)
+        assert (change.follow.followed, change.follow.kept) == (1, 1)
+        assert make.stations_of(sold.id) == ["DHK", "BHB", "CML", "CTG"]
+        assert make.stations_of(unsold.id) == ["DHK", "BHB", "CTG", "FNI"]
+        audited = db.session.scalars(sa.select(AuditLog.changes).where(AuditLog.action == "route_stop.create")
+                                     .order_by(AuditLog.id.desc()).limit(1)).one()["after"]
+        assert (audited["trips_following"], audited["trips_keeping_stops"]) == (1, 1)
+
+
+def test_the_database_refuses_to_delete_renumber_or_move_a_claimed_trip_stop(rail, in_tenant):
+    with in_tenant(rail):
+        day = trips.local_today() + timedelta(days=1)
+        train = make.train(DHAKA_CTG)
+        make.generate([train.id], day)
+        trip, seats = make.trip_of(train.id, day), make.seat_ids(train.id)
+        make.claim(trip.id, seats[0], 1, 2)  # Bhairab → Cumilla
+        feni = _station_id("FNI")
+        engine = tenant_db.current_engine()
+        for statement in ("DELETE FROM trip_stops WHERE trip_id = :t AND seq = 1",  # a claim stands on it
+                          "DELETE FROM trip_stops WHERE trip_id = :t AND seq = 3",  # no claim's end; the trip sold
+                          "UPDATE trip_stops SET seq = seq + 10 WHERE trip_id = :t",
+                          "UPDATE trip_stops SET station_id = :feni WHERE trip_id = :t AND seq = 2",
+                          "DELETE FROM trips WHERE id = :t"):
+            with engine.connect() as conn, pytest.raises(IntegrityError):
+                conn.execute(sa.text(statement), {"t": trip.id, "feni": feni})
+        # The claims' foreign keys hold on their own, even with the trigger out of the way.
+        with engine.connect() as conn:
+            conn.execute(sa.text("ALTER TABLE trip_stops DISABLE TRIGGER tg_trip_stops_frozen"))
+            with pytest.raises(IntegrityError, match="fk_seat_claims_board_stop"):
+                conn.execute(sa.text("DELETE FROM trip_stops WHERE trip_id = :t AND seq = 1"), {"t": trip.id})
+            conn.rollback()
+        assert make.stations_of(trip.id) == ["DHK", "BHB", "CML", "CTG"]
+        with pytest.raises(IntegrityError, match="fk_seat_claims_alight_stop"):
+            make.claim(trip.id, seats[1], 0, 4)  # a claim can only name stops the trip runs
+        db.session.rollback()
+        # Reordering the route (here by hand, past every check) does not touch the trip either.
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE route_stops SET seq = -1 - seq WHERE train_id = :id"), {"id": train.id})
+            conn.execute(sa.text("UPDATE route_stops SET seq = 3 + seq + 1 WHERE train_id = :id"), {"id": train.id})
+        assert make.stations_of(trip.id) == ["DHK", "BHB", "CML", "CTG"]
+
+
+def test_a_claim_made_while_a_stop_is_being_removed_never_lands_on_other_stations(rail, in_tenant, app):
+    with in_tenant(rail):
+        day = trips.local_today() + timedelta(days=1)
+        train = make.train(DHAKA_CTG)
+        make.generate([train.id], day)
+        trip_id, seat = make.trip_of(train.id, day).id, make.seat_ids(train.id)[0]
+        cumilla = next(s.id for s in train.stops if s.station.code == "CML")
+        tenant = tenant_db.current_tenant()
+        outcome = []
+
+        def edit_route():
+            with app.app_context():
+                token = tenant_db.bind(tenant)
+                try:
+                    outcome.append(network.remove_stop(train.id, cumilla, actor=make.ACTOR))
+                except RailError as exc:
+                    outcome.append(exc)
+                finally:
+                    db.session.remove()
+                    tenant_db.unbind(token)
+
+        # A sale in flight: its claim (Bhairab → Chattogram) is written but not committed, so the
+        # route edit cannot see it: only the database can keep the two apart.
+        with tenant_db.current_engine().connect() as sale:
+            claim_id = sale.execute(sa.text(
+                "INSERT INTO seat_claims (trip_id, seat_id, board_seq, alight_seq, status, created_at) "
+                "VALUES (:t, :s, 1, 3, 'sold', now()) RETURNING id"), {"t": trip_id, "s": seat}).scalar()
+            editor = threading.Thread(target=edit_route)
+            editor.start()
+            editor.join(1.0)
+            assert editor.is_alive()  # the edit reached the trip's stops and waits for the sale
+            sale.commit()
+        editor.join(10)
+        [result] = outcome
+        assert isinstance(result, RailError) and "Nothing was changed: please try again" in result.message
+        db.session.expire_all()
+        assert [s.station.code for s in network.get_train(train.id).stops] == ["DHK", "BHB", "CML", "CTG"]
+        assert make.claim_covers(claim_id) == ("BHB", "CTG")
+
+        # Tried again, the edit sees the sale: the route changes, the sold trip keeps its stops.
+        change = network.remove_stop(train.id, cumilla, actor=make.ACTOR)
+        assert (change.follow.followed, change.follow.kept) == (0, 1)
+        assert make.stations_of(trip_id) == ["DHK", "BHB", "CML", "CTG"]
+        assert make.claim_covers(claim_id) == ("BHB", "CTG")
+
+
+def test_the_migration_gives_existing_trips_the_stops_of_their_routes(app, pg_server_url):
+    from alembic import command
+    from sqlalchemy.engine import make_url
+
+    from models.rail import RouteStop, Seat, SeatClaim, Train, TripStop
+    from services import schema
+    from tests.conftest import DB_PREFIX
+    from tests.support import servers
+
+    url = make_url(servers.create_database(pg_server_url, f"{DB_PREFIX}_rail_backfill"))
+    with app.app_context():
+        command.upgrade(schema.alembic_config("tenant", url), "t0006_audit_guard")
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    departs = datetime(2026, 12, 10, 17, 15, tzinfo=timezone.utc)  # 23:15 in Dhaka
+    with engine.begin() as conn:
+        ids = [conn.execute(Station.__table__.insert().values(code=code, name_en=code, name_bn=code, city=code)
+                            .returning(Station.__table__.c.id)).scalar() for code in ("KLN", "JSR", "DHK")]
+        train = conn.execute(Train.__table__.insert().values(number="725", name="Sundarban", train_type="mail")
+                             .returning(Train.__table__.c.id)).scalar()
+        for seq, (station, arrive, depart, offset, km) in enumerate(
+                [(ids[0], None, time(23, 15), 0, 0), (ids[1], time(0, 40), time(0, 50), 1, 55),
+                 (ids[2], time(7, 10), None, 1, 400)]):
+            conn.execute(RouteStop.__table__.insert().values(train_id=train, seq=seq, station_id=station,
+                                                             arrival_time=arrive, departure_time=depart,
+                                                             day_offset=offset, distance_km=km))
+        trip = conn.execute(Trip.__table__.insert().values(train_id=train, service_date=departs.date(),
+                                                           departs_at=departs).returning(Trip.__table__.c.id)).scalar()
+        coach = conn.execute(sa.text(
+            "INSERT INTO coaches (train_id, position, code, coach_class_id, layout_id) "
+            "SELECT :t, 0, 'KA', min(c.id), min(l.id) FROM coach_classes c, layout_templates l RETURNING id"),
+            {"t": train}).scalar()
+        seat = conn.execute(Seat.__table__.insert().values(coach_id=coach, label="1A", row=1, col=1)
+                            .returning(Seat.__table__.c.id)).scalar()
+        conn.execute(SeatClaim.__table__.insert().values(trip_id=trip, seat_id=seat, board_seq=1, alight_seq=2,
+                                                         status="sold"))
+    with app.app_context():
+        command.upgrade(schema.alembic_config("tenant", url), "heads")
+    stops = TripStop.__table__
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(stops.c.seq, stops.c.station_id, stops.c.arrives_at, stops.c.departs_at,
+                                      stops.c.distance_km).where(stops.c.trip_id == trip).order_by(stops.c.seq)).all()
+        assert [(r.seq, r.station_id) for r in rows] == [(0, ids[0]), (1, ids[1]), (2, ids[2])]
+        assert (rows[0].arrives_at, rows[0].departs_at) == (None, departs)
+        assert (rows[1].arrives_at, rows[1].departs_at) == (departs + timedelta(minutes=85),
+                                                            departs + timedelta(minutes=95))
+        assert rows[2].arrives_at == departs + timedelta(hours=7, minutes=55) and rows[2].distance_km == 400
+        with pytest.raises(IntegrityError):
+            conn.execute(sa.text("DELETE FROM trip_stops WHERE trip_id = :t AND seq = 2"), {"t": trip})
+    engine.dispose()
+
+
+# --- trip generation answers, even with Redis down (issue 8, item 10) --------------------------
+
+def test_generating_trips_from_the_whole_staff_page_answers_with_the_page(rail, in_tenant, client_for):
+    client = _operator(rail, in_tenant, client_for)
+    with in_tenant(rail):
+        today = trips.local_today()
+        train_id = make.train(DHAKA_CTG, number="702", name="Subarna Express").id
+    # A plain form post (no htmx): the whole page, nav and all, is rendered after the run.
+    page = client.post("/staff/rail/trips/generate", data={
+        "train_ids": [train_id], "start_date": today.isoformat(), "end_date": (today + timedelta(days=2)).isoformat()})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Done:" in html and "3 trips created" in html
+    assert "Test operator" in html  # the nav's logged-in person
+    listing = client.get(f"/staff/rail/trips?day={today + timedelta(days=1)}").get_data(as_text=True)
+    assert "DHK → BHB → CML → CTG" in listing
+    with in_tenant(rail):
+        assert make.stations_of(make.trip_of(train_id, today).id) == ["DHK", "BHB", "CML", "CTG"]
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_with_redis_down_a_long_range_fails_with_a_clear_message_and_is_never_left_queued(
+        rail, in_tenant, client_for, app, monkeypatch):
+    client = _operator(rail, in_tenant, client_for)
+    with in_tenant(rail):
+        today = trips.local_today()
+        train_id = make.train(DHAKA_CTG).id
+    monkeypatch.setitem(app.config, "REDIS_URL", f"redis://127.0.0.1:{_closed_port()}/0")
+    monkeypatch.setitem(app.config, "JOBS_INLINE", False)  # production: jobs go to Redis
+    monkeypatch.setitem(app.extensions, "jatra.queues", {})
+    page = client.post("/staff/rail/trips/generate", data={
+        "train_ids": [train_id], "start_date": today.isoformat(), "end_date": (today + timedelta(days=59)).isoformat()})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Could not start the background job" in html and "try again" in html
+    assert "hx-trigger" not in html.split('id="generation-')[1].split(">")[0]  # the box does not poll forever
+    with in_tenant(rail):
+        [run] = trips.recent_generations()
+        assert run.status == "failed" and run.finished_at is not None and "background job" in run.error
+        assert db.session.scalar(sa.select(sa.func.count(Trip.id))) == 0
+
+
+def test_removing_a_stop_in_the_staff_page_says_which_trips_keep_their_stops(rail, in_tenant, client_for):
+    client = _operator(rail, in_tenant, client_for)
+    htmx = {"HX-Request": "true", "HX-Request-Type": "partial"}
+    with in_tenant(rail):
+        day = trips.local_today() + timedelta(days=1)
+        train = make.train(DHAKA_CTG)
+        make.generate([train.id], day, day + timedelta(days=2))
+        make.claim(make.trip_of(train.id, day).id, make.seat_ids(train.id)[0], 0, 3)
+        train_id, cumilla = train.id, next(s.id for s in train.stops if s.station.code == "CML")
+    answer = client.post(f"/staff/rail/trains/{train_id}/stops/{cumilla}/delete", headers=htmx)
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and "Route saved." in html
+    assert "2 unsold trips now follow it." in html and "1 trip with seats held or sold keeps its stops." in html

@@ -9,7 +9,6 @@ from models import db
 from models.platform import Tenant
 from services import schema, tenant_db, tenants
 from tests.conftest import DB_PREFIX
-from tests.support import servers
 
 SECRET = "Zx9-very-secret-pw"
 
@@ -78,7 +77,8 @@ def passworded_database(pg_server_url):
     engine.dispose()
 
 
-def test_tenant_database_passwords_are_sealed_round_trip_and_never_printed(app, passworded_database, client_for, caplog):
+def test_tenant_database_passwords_are_sealed_round_trip_and_never_printed(app, passworded_database, client_for,
+                                                                          caplog):
     caplog.set_level(logging.DEBUG)
     with app.app_context():
         info = tenants.create_tenant("vault", "Vault", "events", database_url=passworded_database)
@@ -103,10 +103,12 @@ def test_an_unreachable_tenant_database_shows_an_error_page_without_its_password
     app.testing, app.config["PROPAGATE_EXCEPTIONS"] = False, False
     try:
         health = client_for("ghost.localhost").get("/healthz")
+        ready = client_for("ghost.localhost").get("/readyz")
     finally:
         app.testing = True
-    assert health.status_code == 503 and health.json["tenant_db"]["status"] == "error"
-    assert SECRET not in health.get_data(as_text=True)
+    assert health.status_code == 200 and health.json["tenant_db"]["status"] == "down"  # alive, not ready
+    assert ready.status_code == 503 and ready.json["degraded"] == ["tenant_db"]
+    assert SECRET not in health.get_data(as_text=True) + ready.get_data(as_text=True)
     assert SECRET not in caplog.text
 
 

@@ -25,7 +25,7 @@ def make_customer(in_tenant, tenant, *, name="Rahima Khatun", phone: str | None 
     """A customer of `tenant`; returns (user_id, canonical phone or email to log in with)."""
     phone = next_phone() if phone == "auto" else phone
     with in_tenant(tenant):
-        user = customers.register(name, email, phone, password, actor=Actor.system("test"))
+        user = customers.create_account(name, email, phone, password, actor=Actor.system("test"))
         if verified:
             from models import db
 

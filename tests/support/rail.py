@@ -1,14 +1,16 @@
 """Rail factories: stations, trains with stops and coaches, trips, seat claims — through the same
-services the staff pages use. Call them with a tenant bound (`with in_tenant(info):`)."""
+services the staff pages use — and what a trip's frozen stops and a claim cover. Call them with a
+tenant bound (`with in_tenant(info):`)."""
 from __future__ import annotations
 
 import itertools
 from datetime import date, datetime, time, timedelta, timezone
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from models import db
-from models.rail import Coach, LayoutTemplate, SeatClaim, Seat, Station, Trip
+from models.rail import Coach, LayoutTemplate, SeatClaim, Seat, Station, Trip, TripStop
 from services.audit import Actor
 from services.rail import layouts, network, trips
 
@@ -81,3 +83,22 @@ def claim(trip_id: int, seat_id: int, board: int, alight: int, *, status="sold",
     db.session.add(row)
     db.session.commit()
     return row
+
+
+def stations_of(trip_id: int) -> list[str]:
+    """The station codes of a trip's own (frozen) stops, in order, as the database has them now."""
+    return list(db.session.scalars(sa.select(Station.code).join(TripStop, TripStop.station_id == Station.id)
+                                   .where(TripStop.trip_id == trip_id).order_by(TripStop.seq)))
+
+
+def claim_covers(claim_id: int) -> tuple[str, str]:
+    """(boarding, alighting) station codes of a claim, read through its trip's stops."""
+    board, alight = aliased(TripStop), aliased(TripStop)
+    board_station, alight_station = aliased(Station), aliased(Station)
+    return tuple(db.session.execute(
+        sa.select(board_station.code, alight_station.code).select_from(SeatClaim)
+        .join(board, sa.and_(board.trip_id == SeatClaim.trip_id, board.seq == SeatClaim.board_seq))
+        .join(alight, sa.and_(alight.trip_id == SeatClaim.trip_id, alight.seq == SeatClaim.alight_seq))
+        .join(board_station, board_station.id == board.station_id)
+        .join(alight_station, alight_station.id == alight.station_id)
+        .where(SeatClaim.id == claim_id)).one())

@@ -21,7 +21,11 @@ def test_password_rules(pw, ok):
 
 def test_admin_can_do_everything_and_gate_only_scans():
     assert all(permissions.role_allows("admin", p) for p in permissions.PERMISSIONS)
-    assert [p for p in permissions.PERMISSIONS if permissions.role_allows("gate", p)] == ["gate.scan"]
+    assert [p for p in permissions.PERMISSIONS if permissions.role_allows("gate", p)] == ["dashboard.view", "gate.scan"]
+
+
+def test_every_role_may_see_the_dashboard_it_lands_on_after_login():
+    assert all(permissions.role_allows(role, "dashboard.view") for role in permissions.ROLE_PERMISSIONS)
 
 
 def test_viewer_is_read_only():

@@ -1,4 +1,5 @@
-"""Rail rules that need no database: operating days, overnight stop times, fares, layouts, route checks."""
+"""Rail rules that need no database: operating days, overnight stop times, a trip's frozen stops, fares,
+layouts, route checks."""
 from datetime import date, datetime, time, timezone
 from decimal import Decimal
 from types import SimpleNamespace
@@ -6,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.rail import fares, layouts, network, trips
+from services.rail import fares, layouts, network, trip_stops, trips
 from services.rail.errors import RailError
 
 DHAKA = ZoneInfo("Asia/Dhaka")
@@ -31,7 +32,8 @@ def test_a_train_with_an_off_day_runs_every_other_day_of_the_range():
     assert trips.service_dates(network.ALL_DAYS, MONDAY, date(2026, 11, 22)) == []
 
 
-@pytest.mark.parametrize("mode, days", [("chosen", []), ("off_days", []), ("off_days", list(range(7))), ("sometimes", [])])
+@pytest.mark.parametrize("mode, days", [("chosen", []), ("off_days", []), ("off_days", list(range(7))),
+                                        ("sometimes", [])])
 def test_operating_patterns_that_name_no_day_are_refused(mode, days):
     with pytest.raises(RailError):
         network.run_days_mask(mode, days)
@@ -55,6 +57,20 @@ def test_an_overnight_route_with_day_offsets_is_accepted():
                          _stop("Ishwardi", "01:55", "02:05", 1, 170), _stop("Dhaka", "07:10", None, 1, 400)])
 
 
+def test_a_trip_freezes_its_route_as_instants_numbered_from_where_it_is_told():
+    route = [SimpleNamespace(station_id=i, **vars(stop)) for i, stop in enumerate(
+        [_stop("Khulna", None, "22:15"), _stop("Ishwardi", "01:55", "02:05", 1, 170),
+         _stop("Dhaka", "07:10", None, 1, 400)])]
+    assert trip_stops.runnable(route) and not trip_stops.runnable(route[:1])
+    assert not trip_stops.runnable([route[2], route[0]])  # no departure from the first, no arrival at the last
+    assert trip_stops.origin_departure(route, MONDAY, DHAKA) == datetime(2026, 11, 23, 16, 15, tzinfo=timezone.utc)
+    rows = trip_stops.frozen_stops(route, MONDAY, DHAKA, first_seq=3)
+    assert [(r["seq"], r["station_id"], r["distance_km"]) for r in rows] == [(3, 0, 0), (4, 1, 170), (5, 2, 400)]
+    assert rows[0]["arrives_at"] is None and rows[2]["departs_at"] is None
+    assert rows[1]["arrives_at"] == datetime(2026, 11, 23, 19, 55, tzinfo=timezone.utc)  # 01:55 on the 24th in Dhaka
+    assert rows[2]["arrives_at"] == datetime(2026, 11, 24, 1, 10, tzinfo=timezone.utc)
+
+
 def test_times_that_go_backwards_within_a_day_are_refused_with_the_stop_named():
     with pytest.raises(RailError, match="Times go backwards: Ishwardi") as err:
         network.check_route([_stop("Khulna", None, "22:15"), _stop("Ishwardi", "01:55", "02:05", 0, 170)])
@@ -67,7 +83,8 @@ def test_times_that_go_backwards_within_a_day_are_refused_with_the_stop_named():
 
 
 def test_distance_fare_is_rate_times_km_rounded_to_the_taka():
-    assert fares.distance_fare(321, rate_per_km="1.08", minimum_fare=40, vat_percent=15, is_ac=False) == Decimal("347.00")
+    fare = fares.distance_fare(321, rate_per_km="1.08", minimum_fare=40, vat_percent=15, is_ac=False)
+    assert fare == Decimal("347.00")
 
 
 def test_short_trips_pay_the_class_minimum():
@@ -76,13 +93,15 @@ def test_short_trips_pay_the_class_minimum():
 
 def test_ac_classes_add_vat_to_the_fare():
     # 321 km × 2.05 = 658.05; + 15% VAT = 756.76 → 757
-    assert fares.distance_fare(321, rate_per_km="2.05", minimum_fare=100, vat_percent=15, is_ac=True) == Decimal("757.00")
+    fare = fares.distance_fare(321, rate_per_km="2.05", minimum_fare=100, vat_percent=15, is_ac=True)
+    assert fare == Decimal("757.00")
     # VAT applies to the minimum fare too
     assert fares.distance_fare(5, rate_per_km="2.05", minimum_fare=100, vat_percent=15, is_ac=True) == Decimal("115.00")
 
 
 def test_an_explicit_fare_overrides_the_distance_fare():
-    klass = SimpleNamespace(rate_per_km=Decimal("2.05"), minimum_fare=Decimal("100"), vat_percent=Decimal("15"), is_ac=True)
+    klass = SimpleNamespace(rate_per_km=Decimal("2.05"), minimum_fare=Decimal("100"), vat_percent=Decimal("15"),
+                            is_ac=True)
     assert fares.fare_for(klass, 321) == Decimal("757.00")
     assert fares.fare_for(klass, 321, Decimal("700")) == Decimal("700.00")
 
