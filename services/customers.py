@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Callable
 
@@ -14,7 +15,6 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy.exc import IntegrityError
 
 from models import db
 from models.base import utcnow
@@ -191,10 +191,8 @@ def start_registration(name: str, email: str | None, phone: str | None, password
                                           missing=_("Enter a mobile number or an email address (or both)."))
     _check_password(password)
     registration = Registration(name, email, phone, passwords.hash_password(password), time.time())
-    try:
+    with suppress(otp.OtpCooldown):  # a code went to this contact a moment ago (this registration's or another's)
         send_registration_code(registration, actor=actor)
-    except otp.OtpCooldown:
-        pass  # a code went to this contact a moment ago (for this registration or another): it still works
     return registration
 
 
@@ -240,12 +238,10 @@ def finish_registration(registration: Registration, code: str, *, actor: Actor) 
     else:
         user.email_verified_at = now
     user.last_login_at = now
-    try:
-        db.session.flush()
-    except IntegrityError:  # the right code came from the contact's owner, who has an account already
-        db.session.rollback()
-        raise CustomerError(_("%(contact)s has an account already: log in, or reset your password if you "
-                              "forgot it.", contact=display_contact(destination)), "code") from None
+    # The right code came from the contact's owner, who has an account already.
+    taken = CustomerError(_("%(contact)s has an account already: log in, or reset your password if you "
+                            "forgot it.", contact=display_contact(destination)), "code")
+    transactions.flush({"uq_users_phone": taken, "uq_users_email": taken}, error=CustomerError)
     audit.record(_as(user, actor), "customer.register", "user", user.id,
                  after={**_snapshot(user), "verified": destination})
     db.session.commit()
@@ -397,10 +393,8 @@ def update_profile(user: User, *, name: str, email: str | None, phone: str | Non
     if contact is None:
         return None
     change = ContactChange(user.id, contact, time.time())
-    try:
+    with suppress(otp.OtpCooldown):  # a code went to this contact a moment ago: it still works
         send_contact_change_code(user, change, actor=actor)
-    except otp.OtpCooldown:
-        pass  # a code went to this contact a moment ago: it still works
     return change
 
 

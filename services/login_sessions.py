@@ -9,11 +9,13 @@ deactivation, a password reset), when the account is deactivated, or after IDLE_
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
 
 from models import db
 from models.base import utcnow
@@ -26,6 +28,7 @@ IDLE_LIMIT = timedelta(days=30)
 # last_seen_at is written at most this often per session, so most requests only read.
 TOUCH_EVERY = timedelta(minutes=5)
 _USER_AGENT_MAX = 512
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -89,9 +92,13 @@ def account_for(kind: str, key: str, *, now: datetime | None = None):
         return None
     account, session_id, last_seen_at = found
     if last_seen_at <= now - TOUCH_EVERY:
-        db.session.execute(sa.update(spec.table).where(spec.table.id == session_id).values(last_seen_at=now)
-                           .execution_options(synchronize_session=False))
-        db.session.commit()
+        try:
+            db.session.execute(sa.update(spec.table).where(spec.table.id == session_id).values(last_seen_at=now)
+                               .execution_options(synchronize_session=False))
+            db.session.commit()
+        except DBAPIError:  # busy with a concurrent writer: last_seen_at is a hint, the request goes on
+            db.session.rollback()
+            log.info("login session %s: last_seen_at not updated (database busy)", session_id)
     return account
 
 

@@ -427,3 +427,17 @@ def test_a_number_another_account_gets_meanwhile_gives_a_clear_message_and_chang
     assert "Waiting for the code" not in text
     assert _contacts(in_tenant, zoo, user_id) == (old_phone, True, None)
     assert _contacts(in_tenant, zoo, other_id)[0] == fresh
+
+
+def test_a_number_that_gets_an_account_while_its_code_is_entered_gives_a_clear_message(zoo, client_for,
+                                                                                     in_tenant):
+    fresh = _canonical(next_phone())
+    client = client_for(zoo)
+    assert _register(client, phone=fresh).status_code == 303
+    code = last_code(fresh, zoo)
+    make_customer(in_tenant, zoo, phone=fresh)  # someone else's registration finished first
+    answer = client.post("/account/verify", data={"code": code})
+    assert answer.status_code == 422
+    assert f"{_shown(fresh)} has an account already: log in, or reset your password" in answer.get_data(as_text=True)
+    with in_tenant(zoo):
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(User).where(User.phone == fresh)) == 1

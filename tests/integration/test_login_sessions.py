@@ -287,6 +287,32 @@ def test_a_session_idle_past_the_limit_is_over_and_use_is_noted_now_and_then(mak
         assert _login_session_rows() == 0
 
 
+def test_a_busy_database_when_noting_a_session_s_use_does_not_refuse_the_request(make_tenant, in_tenant,
+                                                                                   monkeypatch):
+    """Noting last_seen_at is a write inside a reading request: if the database is busy with another
+    writer (SQLite's lock), the session still opens and the note waits for the next request."""
+    from services import login_sessions
+
+    zoo = make_tenant("zoo")
+    member_id, _ = make_staff(in_tenant, zoo, "admin")
+    with in_tenant(zoo):
+        member = db.session.get(StaffMember, member_id)
+        now = utcnow()
+        key = login_sessions.open_session("staff", member, now=now - timedelta(minutes=10))
+        real_execute = db.session.execute
+
+        def busy_on_update(statement, *args, **kwargs):
+            if isinstance(statement, sa.Update):
+                raise sa.exc.OperationalError(str(statement), {}, Exception("database is locked"))
+            return real_execute(statement, *args, **kwargs)
+
+        monkeypatch.setattr(db.session, "execute", busy_on_update)
+        account = login_sessions.account_for("staff", key, now=now)
+        monkeypatch.undo()
+        assert account is not None and account.id == member_id and account.name  # still usable after the rollback
+        assert login_sessions.account_for("staff", key, now=now).id == member_id  # and the note lands next time
+
+
 def test_the_daily_purge_clears_dead_sessions_in_the_registry_and_in_every_tenant(app, make_tenant, in_tenant,
                                                                                   client_for):
     from jobs.queue import enqueue
