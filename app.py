@@ -60,7 +60,23 @@ def create_app(overrides: dict | None = None) -> Flask:
     from jobs import queue
 
     queue.init_app(app)
+    if _serves_embedded(app):
+        from jobs.holds import start_embedded_sweeper
+
+        start_embedded_sweeper(app)
     return app
+
+
+def _serves_embedded(app: Flask) -> bool:
+    """`flask run` on the embedded default (no Redis, so no `rq cron`): sweep expired holds in-process.
+    Under the reloader only the child process serves (WERKZEUG_RUN_MAIN)."""
+    import os
+    import sys
+
+    serving = os.environ.get("FLASK_RUN_FROM_CLI") == "true" and "run" in sys.argv[1:]
+    if app.config.get("REDIS_URL") or app.testing or not serving:
+        return False
+    return os.environ.get("WERKZEUG_RUN_MAIN", "true") == "true"
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -83,6 +99,12 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(events.bp, subdomain=site.TENANT)
     app.register_blueprint(events_admin.bp, subdomain=site.TENANT)
+    from blueprints import live
+
+    app.register_blueprint(live.bp, subdomain=site.TENANT)
+    from blueprints import booking
+
+    app.register_blueprint(booking.bp, subdomain=site.TENANT)
     common.register(app)
     errors.register(app)
 

@@ -101,6 +101,10 @@ def load_config(overrides: dict | None = None) -> dict:
         "RATE_LIMIT_REGISTER": _env("RATE_LIMIT_REGISTER", "10 per hour"),
         "RATE_LIMIT_OTP_SEND": _env("RATE_LIMIT_OTP_SEND", "5 per 10 minutes;20 per day"),
         "RATE_LIMIT_OTP_VERIFY": _env("RATE_LIMIT_OTP_VERIFY", "10 per 10 minutes"),
+        "TENANT_DB_POOL_SIZE": int(_env("TENANT_DB_POOL_SIZE", "5")),
+        "TENANT_DB_MAX_OVERFLOW": int(_env("TENANT_DB_MAX_OVERFLOW", "10")),
+        # Holding seats: per customer (or guest session), generous for a person, tight for a bot.
+        "RATE_LIMIT_HOLD": _env("RATE_LIMIT_HOLD", "30 per minute;300 per hour"),
         "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", env == "production"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

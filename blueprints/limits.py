@@ -44,7 +44,17 @@ def login_limits(view):
     return _limit("RATE_LIMIT_LOGIN_ADDRESS")(view)
 
 
+def _site_and_holder() -> str:
+    """Holds are counted per customer (or guest session), not per address: many people share one
+    mobile carrier's address at 8 a.m."""
+    holder = current_user.get_id() if getattr(current_user, "is_authenticated", False) else None
+    from flask import session
+
+    return f"{normalise_host(request.host)}|{holder or session.get('guest') or request.remote_addr}"
+
+
 register_limit = _limit("RATE_LIMIT_REGISTER")
+hold_limit = _limit("RATE_LIMIT_HOLD", _site_and_holder)
 otp_send_limit = _limit("RATE_LIMIT_OTP_SEND")
 
 

@@ -8,3 +8,5 @@ cron.register(run_for_tenant, queue_name="default", args=(None, "jobs.health.che
               name="tenant-health")
 cron.register(run_for_tenant, queue_name="default", args=(None, "jobs.sessions.purge_all"), interval=24 * 3600,
               name="login-session-purge")
+cron.register(run_for_tenant, queue_name="default", args=(None, "jobs.holds.expire_all"), interval=15,
+              name="hold-expiry")

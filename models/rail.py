@@ -17,7 +17,7 @@ from models.base import JSONType, TenantModel, Timestamps, UTCDateTime, utcnow
 
 TRAIN_TYPES = ("intercity", "mail", "commuter", "local")
 TRIP_STATUSES = ("scheduled", "delayed", "cancelled")
-CLAIM_STATUSES = ("held", "sold")
+CLAIM_STATUSES = ("held", "sold", "blocked")  # blocked: kept back by staff, never expires
 SEAT_KINDS = ("seat", "berth")
 JOB_STATUSES = ("queued", "running", "done", "failed")
 ALL_DAYS = 0b1111111  # bit 0 = Monday ... bit 6 = Sunday (Python's date.weekday())
@@ -259,8 +259,9 @@ class SeatClaim(TenantModel):
 
     On PostgreSQL the migration adds `ex_seat_claims_no_overlap`, an exclusion constraint (gist,
     btree_gist) that makes two claims of one seat on overlapping stretches of one trip impossible;
-    it is created in the migration only (Alembic does not compare exclusion constraints). Expired
-    holds must be taken over (deleted) by the inventory service before their seats are claimed again.
+    it is created in the migration only (Alembic does not compare exclusion constraints). On SQLite
+    the trigger `tg_seat_claims_no_overlap` (migration t0008) refuses the same. Expired holds are
+    taken over (deleted) by the inventory service before their seats are claimed again.
     """
 
     __tablename__ = "seat_claims"
@@ -273,13 +274,18 @@ class SeatClaim(TenantModel):
     alight_seq = sa.Column(sa.Integer, nullable=False)
     status = sa.Column(sa.String(8), nullable=False)
     expires_at = sa.Column(UTCDateTime())
+    hold_id = sa.Column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), sa.ForeignKey("holds.id"))
+    reason = sa.Column(sa.String(200))  # why staff blocked the seat
     created_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow)
 
     __table_args__ = (
         sa.CheckConstraint("board_seq >= 0 AND board_seq < alight_seq", name="stretch_forward"),
         sa.CheckConstraint(f"status IN {CLAIM_STATUSES}", name="status_known"),
-        sa.CheckConstraint("status = 'sold' OR expires_at IS NOT NULL", name="held_expires"),
+        sa.CheckConstraint("status <> 'held' OR (expires_at IS NOT NULL AND hold_id IS NOT NULL)",
+                           name="held_by_a_hold"),
+        sa.CheckConstraint("status <> 'blocked' OR reason IS NOT NULL", name="blocked_has_reason"),
         sa.Index("ix_seat_claims_trip_seat", "trip_id", "seat_id"),
+        sa.Index("ix_seat_claims_hold", "hold_id"),
         sa.ForeignKeyConstraint(["trip_id", "board_seq"], ["trip_stops.trip_id", "trip_stops.seq"],
                                 name="fk_seat_claims_board_stop"),
         sa.ForeignKeyConstraint(["trip_id", "alight_seq"], ["trip_stops.trip_id", "trip_stops.seq"],

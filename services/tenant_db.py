@@ -82,7 +82,13 @@ def read_only(connectable):
 def make_engine(url: URL) -> Engine:
     if url.get_backend_name() == "sqlite":
         return configure_sqlite(sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 5}))
-    return sa.create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True, pool_recycle=1800)
+    from flask import current_app, has_app_context
+
+    config = current_app.config if has_app_context() else {}
+    # Per tenant and process; gunicorn's threads beyond the pool wait for a connection.
+    return sa.create_engine(url, pool_size=int(config.get("TENANT_DB_POOL_SIZE", 5)),
+                            max_overflow=int(config.get("TENANT_DB_MAX_OVERFLOW", 10)),
+                            pool_pre_ping=True, pool_recycle=1800)
 
 
 def init_app(app) -> None:

@@ -47,6 +47,8 @@ ANY_CONSTRAINT = "*"
 
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (.+)$")
 _SQLITE_CHECK = re.compile(r"CHECK constraint failed: (\w+)")
+# Triggers standing in for constraints SQLite lacks say RAISE(ABORT, '<constraint name>: <why>').
+_SQLITE_TRIGGER = re.compile(r"^((?:ex|tg|ck|uq)_\w+): ")
 
 
 def constraint_name(exc: IntegrityError) -> str | None:
@@ -55,6 +57,9 @@ def constraint_name(exc: IntegrityError) -> str | None:
     if diag is not None:
         return diag.constraint_name
     text = str(exc.orig).strip()
+    match = _SQLITE_TRIGGER.match(text)
+    if match:
+        return match.group(1)
     match = _SQLITE_CHECK.search(text)
     if match:
         return match.group(1)
@@ -141,12 +146,16 @@ def run(unit: Callable[[], T], *, attempts: int = ATTEMPTS, backoff: float = 0.0
             if attempt == attempts:
                 raise
         except DBAPIError as exc:
+            db.session.rollback()
             if not is_retryable(exc):
                 raise
-            db.session.rollback()
             cause = exc
             if attempt == attempts:
                 raise Retryable(str(RETRY_MESSAGE)) from exc
+        except BaseException:
+            # A refusal (or a bug) part-way: nothing of the unit stays, locks are let go now.
+            db.session.rollback()
+            raise
         log.info("retrying after %s (attempt %d of %d)", type(cause).__name__, attempt, attempts)
         time.sleep(backoff * attempt)
     raise AssertionError("unreachable")

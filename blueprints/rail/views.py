@@ -5,6 +5,7 @@ from blueprints.rail import bp
 from blueprints.rail.forms import TrainSearchForm
 from blueprints.web import render, show_error
 from services.rail import layouts, network, search
+from services.rail.class_names import traveller_name
 from services.rail.errors import RailError
 
 TEMPLATE = "rail/search.html"
@@ -19,7 +20,7 @@ def search_form(args) -> TrainSearchForm:
     """The search form with the tenant's classes and today's date as the default."""
     form = TrainSearchForm(args)
     form.coach_class.choices = [("", form.coach_class.choices[0][1])] + [
-        (c.code, c.name) for c in layouts.list_classes()]
+        (c.code, traveller_name(c.name)) for c in layouts.list_classes()]
     first, last = search.window()
     form.date.render_kw = {"min": first.isoformat(), "max": last.isoformat()}
     if not args.get("date"):
@@ -30,6 +31,12 @@ def search_form(args) -> TrainSearchForm:
                          "hx-trigger": "input changed delay:200ms", "hx-target": f"#{name}-stations",
                          "hx-swap": "outerHTML", "hx-include": "this"}
     return form
+
+
+@bp.app_template_filter("class_name")
+def _class_name(name: str) -> str:
+    # Wherever a customer sees a class: its name as travellers know it, never its code.
+    return traveller_name(name)
 
 
 @bp.app_context_processor

@@ -96,12 +96,14 @@ def seat_count(cells: list[str]) -> int:
 
 
 def seats_of(cells: list[str]) -> list[dict]:
-    """The seats a layout makes: label "<row><letter>", row and column (1-based), kind."""
+    """The seats a layout makes, numbered 1, 2, 3... row by row as on Bangladesh Railway's coaches
+    (a ticket reads "KA-12"), with their row and column (1-based) and kind. Unavailable positions
+    take no number."""
     seats = []
     for r, row in enumerate(cells, start=1):
-        for c, (cell, letter) in enumerate(zip(row, column_letters(row), strict=True), start=1):
+        for c, cell in enumerate(row, start=1):
             if cell in (SEAT, BERTH):
-                seats.append({"label": f"{r}{letter}", "row": r, "col": c,
+                seats.append({"label": str(len(seats) + 1), "row": r, "col": c,
                               "kind": "berth" if cell == BERTH else "seat"})
     return seats
 

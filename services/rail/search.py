@@ -5,6 +5,9 @@ on exactly that stretch and the fare.
 Occupancy is per seat per stretch (rule 2): a seat is free for [board, alight) when no live claim
 (sold, or held and not yet expired) on that trip overlaps it, so a seat sold Dhaka→Bhairab is free
 Bhairab→Chattogram.
+
+A train that has left the boarding station (its departure there plus its delay) is not listed: that
+is decided at every search, after the cache, so an answer cached minutes ago still drops it.
 """
 from __future__ import annotations
 
@@ -34,6 +37,7 @@ class SearchAnswer:
     destination: Station
     travel_date: date
     results: list[dict] = field(default_factory=list)
+    all_left: bool = False  # trains ran that day, and every one has left the boarding station
 
 
 def window(today: date | None = None) -> tuple[date, date]:
@@ -45,8 +49,10 @@ def window(today: date | None = None) -> tuple[date, date]:
 
 def search(from_text: str, to_text: str, travel_date: date, *, coach_class: str | None = None,
            departure: str | None = None, now: datetime | None = None) -> SearchAnswer:
-    """Resolve the stations, check the date is on sale, and find the trains (filtered by class
-    code and departure window, sorted by departure). Raises RailError with the field at fault."""
+    """Resolve the stations, check the date is on sale, and find the trains still to leave the
+    boarding station (filtered by class code and departure window, sorted by departure). Raises
+    RailError with the field at fault."""
+    now = now or utcnow()
     origin = resolve_station(from_text)
     if origin is None:
         raise RailError(_("No station matches “%(text)s”.", text=from_text), "from")
@@ -61,7 +67,16 @@ def search(from_text: str, to_text: str, travel_date: date, *, coach_class: str 
                           first=first.isoformat(), last=last.isoformat(), n=(last - first).days + 1), "date")
     results = cache.cached((origin.id, destination.id, travel_date.isoformat()), travel_date,
                            lambda: find_trains(origin.id, destination.id, travel_date, now=now))
-    return SearchAnswer(origin, destination, travel_date, filter_results(results, coach_class, departure))
+    # Decided here, not in the cached answer: that may be older than a departure.
+    upcoming = [row for row in results
+                if not has_left(datetime.fromisoformat(row["departs_local"]), row["delay_minutes"], now)]
+    return SearchAnswer(origin, destination, travel_date, filter_results(upcoming, coach_class, departure),
+                        all_left=bool(results) and not upcoming)
+
+
+def has_left(departs: datetime, delay_minutes: int, now: datetime) -> bool:
+    """Whether a train has left a station: its departure there, plus the trip's delay, is not in the future."""
+    return departs + timedelta(minutes=delay_minutes) <= now
 
 
 def filter_results(results: list[dict], coach_class: str | None, departure: str | None) -> list[dict]:
@@ -82,7 +97,8 @@ def filter_results(results: list[dict], coach_class: str | None, departure: str 
 def find_trains(from_station_id: int, to_station_id: int, travel_date: date, *,
                 now: datetime | None = None) -> list[dict]:
     """The uncached search, as JSON-able dicts (what the cache stores). It reads each trip's own
-    frozen stops, not the route: a trip sold before a route edit is found with the stops it runs."""
+    frozen stops, not the route: a trip sold before a route edit is found with the stops it runs.
+    A trip that has left the boarding station is in the answer with no classes (`search` drops it)."""
     now = now or utcnow()
     zone = tenant_zone()
     day_starts = datetime.combine(travel_date, time(0), tzinfo=zone).astimezone(timezone.utc)
@@ -106,7 +122,8 @@ def find_trains(from_station_id: int, to_station_id: int, travel_date: date, *,
         departs, arrives = b.departs_at, a.arrives_at or a.departs_at
         departs_local, arrives_local = departs.astimezone(zone), arrives.astimezone(zone)
         distance = Decimal(a.distance_km) - Decimal(b.distance_km)
-        free = free_seats_by_class(trip.id, train.id, b.seq, a.seq, now)
+        left = has_left(departs, trip.delay_minutes, now)
+        free = {} if left else free_seats_by_class(trip.id, train.id, b.seq, a.seq, now)  # nothing to sell once left
         results.append({
             "trip_id": trip.id, "train_number": train.number, "train_name": train.name,
             "status": trip.status, "delay_minutes": trip.delay_minutes,

@@ -1,6 +1,7 @@
 """Rail on PostgreSQL: search over intermediate stops, overnight trains and per-stretch seat
 availability; the search cache and its invalidation; idempotent trip generation; the exclusion
 constraint under a race; validation messages; the staff pages."""
+import re
 import socket
 import threading
 from datetime import datetime, time, timedelta, timezone
@@ -50,50 +51,52 @@ def test_search_finds_a_train_between_intermediate_stops_with_their_times_and_fa
         classes = _classes(row)
         assert classes["S_CHAIR"]["free"] == 60 and classes["S_CHAIR"]["fare"] == "119.00"  # 110 km × 1.08
         assert classes["AC_S"]["fare"] == "259.00"  # 110 km × 2.05 = 225.50, + 15% VAT
-        assert search.search("ঢাকা", "Chattogram", today).results[0]["train_number"] == "701"  # Bangla name works
-        [ac_only] = search.search("Bhairab Bazar", "Cumilla", today, coach_class="AC_S").results
+        tomorrow = today + timedelta(days=1)  # today's 07:00 train may have left already
+        assert search.search("ঢাকা", "Chattogram", tomorrow).results[0]["train_number"] == "701"  # Bangla name works
+        [ac_only] = search.search("Bhairab Bazar", "Cumilla", tomorrow, coach_class="AC_S").results
         assert [c["code"] for c in ac_only["classes"]] == ["AC_S"]
-        assert search.search("DHK", "CTG", today, departure="evening").results == []
+        assert search.search("DHK", "CTG", tomorrow, departure="evening").results == []
 
 
 def test_the_reverse_direction_finds_nothing(rail, in_tenant):
     with in_tenant(rail):
         today = trips.local_today()
+        tomorrow = today + timedelta(days=1)  # today's 07:00 train may have left already
         train = make.train(DHAKA_CTG)
-        make.generate([train.id], today)
-        assert len(search.search("DHK", "CTG", today).results) == 1
-        assert search.search("CTG", "DHK", today).results == []
-        assert search.search("CML", "BHB", today).results == []
+        make.generate([train.id], tomorrow)
+        assert len(search.search("DHK", "CTG", tomorrow).results) == 1
+        assert search.search("CTG", "DHK", tomorrow).results == []
+        assert search.search("CML", "BHB", tomorrow).results == []
 
 
 def test_an_overnight_train_is_found_on_the_date_a_passenger_boards(rail, in_tenant):
     with in_tenant(rail):
-        today = trips.local_today()
+        day = trips.local_today() + timedelta(days=1)  # tomorrow: today's 22:15 train may have left
         train = make.train(OVERNIGHT, number="725", name="Sundarban Express")
-        make.generate([train.id], today)
-        [from_origin] = search.search("Khulna", "Dhaka", today).results
+        make.generate([train.id], day)
+        [from_origin] = search.search("Khulna", "Dhaka", day).results
         assert from_origin["departs_local"][11:16] == "22:15" and from_origin["arrives_local"][11:16] == "07:10"
         assert from_origin["arrives_days_later"] == 1 and from_origin["duration_minutes"] == 8 * 60 + 55
         # Ishwardi is passed after midnight: it is boarded the day after the trip's service date.
-        assert search.search("Ishwardi", "Dhaka", today).results == []
-        [midway] = search.search("Ishwardi", "Dhaka", today + timedelta(days=1)).results
-        assert midway["trip_id"] == make.trip_of(train.id, today).id
-        assert midway["departs_local"] == f"{today + timedelta(days=1)}T02:05:00+06:00"
+        assert search.search("Ishwardi", "Dhaka", day).results == []
+        [midway] = search.search("Ishwardi", "Dhaka", day + timedelta(days=1)).results
+        assert midway["trip_id"] == make.trip_of(train.id, day).id
+        assert midway["departs_local"] == f"{day + timedelta(days=1)}T02:05:00+06:00"
 
 
 def test_a_seat_sold_dhaka_to_bhairab_is_free_from_bhairab_to_chattogram(rail, in_tenant):
     with in_tenant(rail):
-        today = trips.local_today()
+        day = trips.local_today() + timedelta(days=1)  # tomorrow: today's 07:00 train may have left
         train = make.train(DHAKA_CTG, coaches=(("S_CHAIR", "Chair 2+2, 15 rows"),))
-        make.generate([train.id], today)
-        trip = make.trip_of(train.id, today)
+        make.generate([train.id], day)
+        trip = make.trip_of(train.id, day)
         seats = make.seat_ids(train.id)
         make.claim(trip.id, seats[0], 0, 1)  # sold Dhaka → Bhairab
         make.claim(trip.id, seats[1], 1, 3, status="held", expires_in=300)  # held Bhairab → Chattogram
         make.claim(trip.id, seats[2], 0, 3, status="held", expires_in=-1)  # an expired hold frees its seat
 
         def free(a, b):
-            return search.find_trains(make.station(a).id, make.station(b).id, today)[0]["classes"][0]["free"]
+            return search.find_trains(make.station(a).id, make.station(b).id, day)[0]["classes"][0]["free"]
 
         assert free("DHK", "BHB") == 59
         assert free("BHB", "CTG") == 59  # seat 0 is free again after Bhairab; seat 1 is held
@@ -159,28 +162,94 @@ def test_exactly_one_of_many_concurrent_overlapping_claims_wins_and_a_naive_chec
 def test_search_results_are_cached_and_invalidated_by_inventory_and_schedule_changes(rail, in_tenant, app, monkeypatch):
     assert app.config["REDIS_URL"], "this test needs the test run's Redis"
     with in_tenant(rail):
-        today = trips.local_today()
+        day = trips.local_today() + timedelta(days=1)  # tomorrow: today's 07:00 train may have left
         train = make.train(DHAKA_CTG)
-        make.generate([train.id], today, today + timedelta(days=1))
-        trip = make.trip_of(train.id, today)
+        make.generate([train.id], day, day + timedelta(days=1))
+        trip = make.trip_of(train.id, day)
 
         def free():
-            return search.search("DHK", "CTG", today).results[0]["classes"][0]["free"]
+            return search.search("DHK", "CTG", day).results[0]["classes"][0]["free"]
 
         assert free() == 60
         make.claim(trip.id, make.seat_ids(train.id)[0], 0, 3)
         assert free() == 60  # served from the cache: the claim did not announce itself
-        cache.inventory_changed(today + timedelta(days=1))
+        cache.inventory_changed(day + timedelta(days=1))
         assert free() == 60  # another date's change leaves this date's entries alone
         cache.inventory_changed(trip.service_date)
         assert free() == 59
 
         trips.cancel_trip(trip.id, actor=Actor.system("test"))  # a schedule change bumps the tenant's counter
-        assert search.search("DHK", "CTG", today).results[0]["status"] == "cancelled"
+        assert search.search("DHK", "CTG", day).results[0]["status"] == "cancelled"
 
         monkeypatch.setitem(app.config, "REDIS_URL", None)  # the embedded default: no Redis, no cache
         make.claim(trip.id, make.seat_ids(train.id)[1], 0, 1)
         assert free() == 58
+
+
+def test_a_train_that_has_left_the_boarding_station_is_not_listed_even_from_a_warm_cache(
+        rail, in_tenant, app, monkeypatch):
+    assert app.config["REDIS_URL"], "this test needs the test run's Redis"
+    with in_tenant(rail):
+        day = trips.local_today() + timedelta(days=1)
+        train = make.train(DHAKA_CTG, number="703")  # leaves Dhaka 07:00, Bhairab 08:33
+        make.generate([train.id], day)
+        computed = []
+        find_trains = search.find_trains
+        monkeypatch.setattr(search, "find_trains", lambda *a, **kw: computed.append(a) or find_trains(*a, **kw))
+
+        def listed(origin, at):
+            now = datetime.combine(day, time.fromisoformat(at), tzinfo=trips.tenant_zone())
+            return [r["train_number"] for r in search.search(origin, "CTG", day, now=now).results]
+
+        assert listed("DHK", "06:59") == ["703"] and len(computed) == 1
+        assert listed("DHK", "07:00") == []  # left Dhaka, though the cached answer still has it
+        assert listed("BHB", "07:00") == ["703"]  # still to leave Bhairab
+        assert listed("BHB", "08:33") == []
+        assert len(computed) == 2  # once per boarding station: the rest came from the cache
+
+        trips.mark_delayed(make.trip_of(train.id, day).id, time(7, 30), actor=make.ACTOR)  # 30 minutes late
+        assert listed("DHK", "07:29") == ["703"]
+        assert listed("DHK", "07:30") == []
+        assert search.search("DHK", "CTG", day, now=datetime.combine(day, time(7, 30), tzinfo=trips.tenant_zone())
+                             ).all_left
+
+
+def test_the_search_page_names_classes_as_travellers_know_them_and_shows_cancelled_trains_without_seats(
+        rail, in_tenant, client_for):
+    with in_tenant(rail):
+        day = trips.local_today() + timedelta(days=1)
+        layouts.save_class({"code": "AC_CHAIR", "name": "Executive chair", "is_ac": True, "rate_per_km": "3",
+                            "minimum_fare": "100"}, actor=make.ACTOR)
+        running = make.train(DHAKA_CTG, number="705", name="Sonar Bangla Express",
+                             coaches=CHAIR_AND_AC + (("AC_CHAIR", "Chair 2+2, 15 rows"),))
+        cancelled = make.train(DHAKA_CTG, number="707", name="Turna Nishitha")
+        make.generate([running.id, cancelled.id], day)
+        trips.cancel_trip(make.trip_of(cancelled.id, day).id, actor=make.ACTOR)
+        running_trip, cancelled_trip = make.trip_of(running.id, day).id, make.trip_of(cancelled.id, day).id
+    client = client_for(rail)
+    html = client.get(f"/trains?from=Dhaka&to=CTG&date={day}").get_data(as_text=True)
+    text = re.sub(r"<[^>]+>", " ", html)  # what a person reads (the links' URLs left out)
+    assert "Shovan chair" in text and "AC seat" in text and "Executive chair" in text
+    assert not re.search(r"\b(S_CHAIR|AC_S|AC_CHAIR)\b", text)
+    assert f'href="/trips/{running_trip}/seats?class=S_CHAIR&amp;board=0&amp;alight=3"' in html  # the seat map's code
+    assert "Turna Nishitha" in text and "Cancelled" in text and f"/trips/{cancelled_trip}/seats" not in html
+    assert '<details class="search-fold">' in html and "Dhaka → Chattogram" in text and "Modify" in text
+
+    client.set_cookie("lang", "bn", domain=f"{rail.slug}.localhost")
+    bangla = re.sub(r"<[^>]+>", " ", client.get(f"/trains?from=Dhaka&to=CTG&date={day}").get_data(as_text=True))
+    assert "শোভন চেয়ার" in bangla and "এসি সিট" in bangla
+    assert "Executive chair" in bangla  # a name the operator wrote is shown as written
+
+
+def test_the_search_page_says_when_the_last_train_of_the_day_has_left(rail, in_tenant, client_for):
+    with in_tenant(rail):
+        today = trips.local_today()
+        train = make.train([("DHK", None, "00:00", 0, 0), ("CTG", "05:00", None, 0, 321)], name="Midnight Mail")
+        make.generate([train.id], today, today + timedelta(days=1))
+    client = client_for(rail)
+    gone = client.get(f"/trains?from=Dhaka&to=CTG&date={today}").get_data(as_text=True)  # it left at midnight
+    assert "Midnight Mail" not in gone and "the last one has left" in gone
+    assert "Midnight Mail" in client.get(f"/trains?from=Dhaka&to=CTG&date={today + timedelta(days=1)}").text
 
 
 def test_trip_generation_is_idempotent_and_follows_operating_days(rail, in_tenant):
@@ -271,15 +340,15 @@ def test_staff_pages_create_edit_and_refuse_with_messages_and_audit(rail, in_ten
 
 def test_search_page_shows_results_at_a_shareable_url_and_explains_bad_dates(rail, in_tenant, client_for):
     with in_tenant(rail):
-        today = trips.local_today()
+        day = trips.local_today() + timedelta(days=1)  # tomorrow: today's 07:00 train may have left
         train = make.train(DHAKA_CTG, number="702", name="Subarna Express")
-        make.generate([train.id], today)
+        make.generate([train.id], day)
     client = client_for(rail)
-    page = client.get(f"/trains?from=Dhaka&to=CTG&date={today}")
+    page = client.get(f"/trains?from=Dhaka&to=CTG&date={day}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "Subarna Express" in html and "07:00" in html and "12:00" in html
     assert "৳347.00" in html  # 321 km × 1.08 in S_CHAIR
-    late = client.get(f"/trains?from=Dhaka&to=CTG&date={today + timedelta(days=30)}")
+    late = client.get(f"/trains?from=Dhaka&to=CTG&date={day + timedelta(days=30)}")
     assert late.status_code == 422 and "Choose a date from" in late.get_data(as_text=True)
     options = client.get("/trains/stations?field=from&from=chat").get_data(as_text=True)
     assert 'value="Chattogram"' in options

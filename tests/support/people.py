@@ -84,3 +84,17 @@ def remove_test_tenants(app):
             tenants.drop_database(info.database_url)
         tenants.registry.invalidate()
     tenant_db.dispose_all()
+
+
+def bulk_customers(n: int) -> list[int]:
+    """n customers with verified phones, written straight to the table (no password hashing: for
+    races and load, where only the ids matter). Call with a tenant bound."""
+    from models import db
+    from models.people import User
+
+    now = utcnow()
+    rows = [User(name=f"Buyer {i}", phone=f"+88{next_phone()}", password_hash="!", phone_verified_at=now,
+                 is_active=True, session_version=1) for i in range(n)]
+    db.session.add_all(rows)
+    db.session.commit()
+    return [u.id for u in rows]

@@ -4,6 +4,7 @@ tenant bound (`with in_tenant(info):`)."""
 from __future__ import annotations
 
 import itertools
+import secrets
 from datetime import date, datetime, time, timedelta, timezone
 
 import sqlalchemy as sa
@@ -11,6 +12,7 @@ from sqlalchemy.orm import aliased
 
 from models import db
 from models.rail import Coach, LayoutTemplate, SeatClaim, Seat, Station, Trip, TripStop
+from models.sales import Hold
 from services.audit import Actor
 from services.rail import layouts, network, trips
 
@@ -76,10 +78,17 @@ def seat_ids(train_id: int, class_code: str | None = None) -> list[int]:
 
 
 def claim(trip_id: int, seat_id: int, board: int, alight: int, *, status="sold", expires_in: int | None = None):
-    """Write a claim directly, as the inventory service will."""
+    """Write a claim directly (a held one with a hold of its own), bypassing the inventory service."""
     expires = None if expires_in is None else datetime.now(timezone.utc) + timedelta(seconds=expires_in)
+    hold_id = None
+    if status == "held":
+        hold = Hold(token=secrets.token_urlsafe(32), tag=secrets.token_hex(6), guest_key="factory", trip_id=trip_id,
+                    board_seq=board, alight_seq=alight, status="active", expires_at=expires, extensions=0)
+        db.session.add(hold)
+        db.session.flush()
+        hold_id = hold.id
     row = SeatClaim(trip_id=trip_id, seat_id=seat_id, board_seq=board, alight_seq=alight, status=status,
-                    expires_at=expires)
+                    expires_at=expires, hold_id=hold_id, reason="test" if status == "blocked" else None)
     db.session.add(row)
     db.session.commit()
     return row

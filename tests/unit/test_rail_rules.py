@@ -111,9 +111,10 @@ def test_a_layout_is_a_grid_of_seats_aisles_and_unavailable_cells():
     assert cells == ["XSASS", "SSASS", "SSASX"]
     seats = layouts.seats_of(cells)
     assert len(seats) == layouts.seat_count(cells) == 10
-    assert [s["label"] for s in seats[:4]] == ["1B", "1C", "1D", "2A"]
+    # Numbered row by row as on the coach ("KA-12"); an unavailable position takes no number.
+    assert [(s["label"], s["row"], s["col"]) for s in seats[:4]] == [("1", 1, 2), ("2", 1, 4), ("3", 1, 5), ("4", 2, 1)]
     berths = layouts.seats_of(layouts.build_cells(1, 3, [2], True, []))
-    assert [(s["label"], s["kind"]) for s in berths] == [("1A", "berth"), ("1B", "berth")]
+    assert [(s["label"], s["kind"]) for s in berths] == [("1", "berth"), ("2", "berth")]
 
 
 def test_a_layout_with_no_seats_is_refused():

@@ -1,0 +1,87 @@
+"""A trip's seat map (`/trips/<id>/seats?class=&board=&alight=&coach=`) and holding seats on it."""
+from __future__ import annotations
+
+from flask import abort, g, request, url_for
+
+from blueprints.account.guard import current_customer
+from blueprints.booking import bp
+from blueprints.booking.forms import TripSeatsForm
+from blueprints.booking.owner import current_owner
+from blueprints.converters import bounded_int
+from blueprints.limits import hold_limit
+from blueprints.web import is_partial_request, redirect_to, render
+from services.inventory import InventoryError, Owner, SeatsTaken, rail
+
+TEMPLATE = "booking/trip_seats.html"
+
+
+def _require_rail():
+    if g.tenant.kind != "rail":
+        abort(404)
+
+
+def _map_args(source) -> dict:
+    return {"class_code": (source.get("class") or "").strip()[:16] or None,
+            "board_seq": source.get("board", 0, type=bounded_int),
+            "alight_seq": source.get("alight", 1, type=bounded_int),
+            "coach_id": source.get("coach", None, type=bounded_int) or None}
+
+
+def seats_url(trip_id: int, args: dict, **override) -> str:
+    values = {"class": args["class_code"], "board": args["board_seq"], "alight": args["alight_seq"],
+              "coach": args["coach_id"], **override}
+    return url_for("booking.trip_seats", trip_id=trip_id, **{k: v for k, v in values.items() if v is not None})
+
+
+def render_map(trip_id: int, args: dict, *, status: int = 200, message: str | None = None,
+               level: str = "info", form: TripSeatsForm | None = None, owner: Owner | None = None):
+    try:
+        seat_map = rail.seat_map(trip_id, owner=owner if owner is not None else current_owner(), **args)
+    except InventoryError:
+        abort(404)
+    args = {**args, "coach_id": seat_map.coach.id if seat_map.coach else None}
+    response = render(TEMPLATE, block="booking", status=status, map=seat_map, args=args, form=form or TripSeatsForm(),
+                      message=message, level=level, customer=current_customer(), seats_url=seats_url,
+                      trip_id=trip_id)
+    if status == 200 and request.method == "GET" and is_partial_request():
+        # The polling fallback asks again with If-None-Match: unchanged maps cost a 304.
+        response.headers["Cache-Control"] = "no-cache"
+        response.add_etag()
+        response.make_conditional(request)
+    return response
+
+
+@bp.get("/trips/<int:trip_id>/seats")
+def trip_seats(trip_id):
+    _require_rail()
+    return render_map(trip_id, _map_args(request.args))
+
+
+@bp.post("/trips/<int:trip_id>/hold")
+@hold_limit
+def hold_trip_seats(trip_id):
+    """Hold the chosen seats for the stretch: all or none. Needs a customer with a verified phone."""
+    _require_rail()
+    form = TripSeatsForm()
+    args = _map_args(request.form)
+    customer = current_customer()
+    if customer is None:
+        return redirect_to(url_for("account.login", next=seats_url(trip_id, args)))
+    if not form.validate_on_submit():
+        errors = [e for errors in form.errors.values() for e in errors]
+        return render_map(trip_id, args, status=422, message=" ".join(map(str, errors)), level="error", form=form)
+    if customer.account.phone_verified_at is None:
+        from flask_babel import gettext as _
+
+        return render_map(trip_id, args, status=403, level="error", form=form,
+                          message=_("Verify your mobile number in your profile before holding train seats."))
+    try:
+        rail.hold_seats(trip_id, form.seat.data, board_seq=form.board.data, alight_seq=form.alight.data,
+                        owner=current_owner())
+    except SeatsTaken as exc:
+        return render_map(trip_id, args, status=409, message=exc.message, level="error", form=form)
+    except InventoryError as exc:
+        return render_map(trip_id, args, status=422, message=exc.message, level="error", form=form)
+    if not is_partial_request():
+        return redirect_to(seats_url(trip_id, args))
+    return render_map(trip_id, args)

@@ -1,0 +1,306 @@
+"""Rail holds and the coach map: seats of one trip held for a stretch [board_seq, alight_seq).
+
+`hold_seats` takes, in one transaction and in this order: an advisory lock on the customer (so two
+holds of one customer cannot both pass the per-trip limit), advisory locks on (trip, seat) sorted
+(so overlapping holds queue rather than deadlock inside the exclusion constraint), takes over
+expired holds on those seats, and inserts the claims. The constraint (or SQLite's trigger) has the
+last word; a violation becomes SeatsTaken naming the seats.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from sqlalchemy.exc import IntegrityError
+
+from models import db
+from models.base import utcnow
+from models.rail import Coach, CoachClass, Seat, SeatClaim, Trip, TripStop
+from models.sales import Hold
+from services import transactions
+from services.inventory import (HoldLimit, InventoryError, NotOnSale, Owner, SeatsTaken, hold_ttl, new_token,
+                                rail_seat_limit)
+from services.inventory.holds import Changes, is_postgres, owned_by, take_over_expired
+
+OVERLAP_CONSTRAINTS = ("ex_seat_claims_no_overlap",)
+# Worst first: what a seat shows when several claims overlap the stretch looked at.
+STATE_RANK = {"sold": 0, "blocked": 1, "held": 2, "mine": 3}
+
+
+@dataclass
+class Stretch:
+    trip: Trip
+    board: TripStop
+    alight: TripStop
+
+    @property
+    def departs_at(self) -> datetime:
+        return self.board.departs_at + timedelta(minutes=self.trip.delay_minutes or 0)
+
+
+def overlapping(board_seq: int, alight_seq: int):
+    return sa.and_(SeatClaim.board_seq < alight_seq, SeatClaim.alight_seq > board_seq)
+
+
+def live_claim(now: datetime):
+    """Sold and blocked claims always count; a held one until it expires (before any sweep)."""
+    return sa.or_(SeatClaim.status != "held", SeatClaim.expires_at > now)
+
+
+def stretch_of(trip_id: int, board_seq: int, alight_seq: int) -> Stretch:
+    """The trip and its two stops, or InventoryError when they are not a forward stretch of it."""
+    trip = db.session.get(Trip, trip_id)
+    if trip is None:
+        raise InventoryError(str(_l("That train is no longer on sale.")))
+    stops = {s.seq: s for s in db.session.scalars(
+        sa.select(TripStop).where(TripStop.trip_id == trip_id, TripStop.seq.in_([board_seq, alight_seq])))}
+    if board_seq >= alight_seq or board_seq not in stops or alight_seq not in stops:
+        raise InventoryError(str(_l("Choose where you board and where you get off on this train.")))
+    return Stretch(trip, stops[board_seq], stops[alight_seq])
+
+
+def check_on_sale(stretch: Stretch, now: datetime) -> None:
+    """Cancelled trips, trains that have left the boarding stop and dates outside the sales
+    window are not sold."""
+    from services.rail.search import window
+    from services.rail.trips import tenant_zone
+
+    if stretch.trip.status == "cancelled":
+        raise NotOnSale(str(_l("This train is cancelled.")))
+    if stretch.board.departs_at is None or stretch.departs_at <= now:
+        raise NotOnSale(str(_l("This train has already left %(station)s.", station=stretch.board.station.name_en)))
+    first, last = window()
+    if not first <= stretch.departs_at.astimezone(tenant_zone()).date() <= last:
+        raise NotOnSale(str(_l("Tickets for this day are not on sale: they are sold from %(first)s to %(last)s.",
+                               first=first.isoformat(), last=last.isoformat())))
+
+
+def seat_labels(seat_ids) -> dict[int, str]:
+    """{seat id: "KA-12"} as printed on a ticket."""
+    rows = db.session.execute(sa.select(Seat.id, Coach.code, Seat.label).join(Coach, Coach.id == Seat.coach_id)
+                              .where(Seat.id.in_(list(seat_ids))))
+    return {seat_id: f"{code}-{label}" for seat_id, code, label in rows}
+
+
+def _taken_message(labels: list[str]) -> str:
+    return ngettext("Seat %(seats)s was just taken by someone else. Choose another seat.",
+                    "Seats %(seats)s were just taken by someone else. Choose other seats.",
+                    len(labels), seats=", ".join(labels))
+
+
+def hold_seats(trip_id: int, seat_ids: list[int], *, board_seq: int, alight_seq: int, owner: Owner,
+               now: datetime | None = None) -> Hold:
+    """Hold these seats of the trip for the stretch, all or none; they join the customer's active
+    hold for the same stretch if there is one. Raises SeatsTaken, HoldLimit, NotOnSale."""
+    now = now or utcnow()
+    seat_ids = sorted({int(s) for s in seat_ids})
+    if not seat_ids:
+        raise InventoryError(str(_l("Choose at least one seat.")))
+    if owner.customer_id is None:
+        raise InventoryError(str(_l("Log in to hold train seats.")))
+    limit = rail_seat_limit()
+    if len(seat_ids) > limit:
+        raise HoldLimit(ngettext("You can hold at most %(num)d seat at a time.",
+                                 "You can hold at most %(num)d seats at a time.", limit))
+    changes = Changes()
+
+    def unit():
+        stretch = stretch_of(trip_id, board_seq, alight_seq)
+        check_on_sale(stretch, now)
+        labels = seats_of_train(stretch.trip.train_id, seat_ids)
+        if is_postgres():
+            # One customer's holds on a trip queue here, so the limit below is counted on what is committed.
+            db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": owner.customer_id})
+        already = _seats_held_by(owner, trip_id, now)
+        if already + len(seat_ids) > limit:
+            raise HoldLimit(ngettext(
+                "You can hold at most %(num)d seat on this train; you already hold %(held)d.",
+                "You can hold at most %(num)d seats on this train; you already hold %(held)d.",
+                limit, held=already))
+        lock_seats(trip_id, seat_ids)
+        expired = db.session.scalars(sa.select(SeatClaim.hold_id).where(
+            SeatClaim.trip_id == trip_id, SeatClaim.seat_id.in_(seat_ids), SeatClaim.status == "held",
+            SeatClaim.expires_at <= now, overlapping(board_seq, alight_seq)))
+        take_over_expired(expired, now, changes)
+        hold = _open_hold(owner, stretch, now)
+        try:
+            db.session.execute(sa.insert(SeatClaim), [
+                {"trip_id": trip_id, "seat_id": s, "board_seq": board_seq, "alight_seq": alight_seq,
+                 "status": "held", "expires_at": hold.expires_at, "hold_id": hold.id, "created_at": now}
+                for s in seat_ids])
+        except IntegrityError as exc:
+            if transactions.constraint_name(exc) not in OVERLAP_CONSTRAINTS:
+                raise
+            db.session.rollback()
+            changes.by_channel.clear()
+            taken = taken_now(trip_id, seat_ids, board_seq, alight_seq, now)
+            names = [labels[s] for s in taken] or [labels[s] for s in seat_ids]
+            raise SeatsTaken(_taken_message(names), names, taken) from None
+        for s in seat_ids:
+            changes.add(f"trip:{trip_id}", seat=s, board=board_seq, alight=alight_seq, state="held", tag=hold.tag)
+        transactions.commit()
+        return hold
+
+    hold = transactions.run(unit)
+    changes.publish()
+    return hold
+
+
+def seats_of_train(train_id: int, seat_ids: list[int]) -> dict[int, str]:
+    found = set(db.session.scalars(sa.select(Seat.id).join(Coach, Coach.id == Seat.coach_id)
+                                   .where(Coach.train_id == train_id, Seat.id.in_(seat_ids))))
+    if found != set(seat_ids):
+        raise InventoryError(str(_l("Some of the chosen seats are not on this train.")))
+    return seat_labels(seat_ids)
+
+
+def _seats_held_by(owner: Owner, trip_id: int, now: datetime) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count(SeatClaim.id)).join(Hold, Hold.id == SeatClaim.hold_id)
+        .where(Hold.trip_id == trip_id, owned_by(owner), Hold.status == "active", Hold.expires_at > now)) or 0
+
+
+def lock_seats(trip_id: int, seat_ids: list[int]) -> None:
+    """Transaction-level advisory locks on (trip, seat), always in seat order. Not the `seats` rows:
+    every trip of the train shares them. SQLite needs none: its writers already take turns."""
+    if is_postgres():
+        db.session.execute(sa.text(
+            "SELECT count(pg_advisory_xact_lock(:trip, s)) FROM "
+            "(SELECT s FROM unnest(CAST(:seats AS integer[])) AS s ORDER BY s) AS sorted"),
+            {"trip": trip_id, "seats": seat_ids})
+
+
+def _open_hold(owner: Owner, stretch: Stretch, now: datetime) -> Hold:
+    """The customer's active hold for this stretch (seats added to it keep its time), or a new one."""
+    hold = db.session.scalar(sa.select(Hold).where(
+        owned_by(owner), Hold.trip_id == stretch.trip.id, Hold.board_seq == stretch.board.seq,
+        Hold.alight_seq == stretch.alight.seq, Hold.status == "active", Hold.expires_at > now).with_for_update())
+    if hold is None:
+        token, tag = new_token()
+        hold = Hold(token=token, tag=tag, customer_id=owner.customer_id, trip_id=stretch.trip.id,
+                    board_seq=stretch.board.seq, alight_seq=stretch.alight.seq, status="active",
+                    expires_at=now + hold_ttl(), extensions=0, created_at=now)
+        db.session.add(hold)
+        db.session.flush()
+    return hold
+
+
+def taken_now(trip_id, seat_ids, board_seq, alight_seq, now) -> list[int]:
+    return sorted(set(db.session.scalars(sa.select(SeatClaim.seat_id).where(
+        SeatClaim.trip_id == trip_id, SeatClaim.seat_id.in_(seat_ids), overlapping(board_seq, alight_seq),
+        live_claim(now)))))
+
+
+# --- what the seat map shows -------------------------------------------------------------------
+
+@dataclass
+class CoachTab:
+    coach: Coach
+    free: int
+    total: int
+
+
+def coaches_of_class(trip: Trip, class_code: str | None, board_seq: int, alight_seq: int,
+                     now: datetime | None = None) -> list[CoachTab]:
+    """The trip's coaches of a class (all classes when none is given), in formation order, with
+    the seats free on the stretch."""
+    now = now or utcnow()
+    taken = sa.select(SeatClaim.id).where(SeatClaim.trip_id == trip.id, SeatClaim.seat_id == Seat.id,
+                                          overlapping(board_seq, alight_seq), live_claim(now)).exists()
+    counts = (sa.select(Coach.id, sa.func.count(Seat.id), sa.func.sum(sa.case((taken, 0), else_=1)))
+              .join(Seat, Seat.coach_id == Coach.id).where(Coach.train_id == trip.train_id).group_by(Coach.id))
+    by_coach = {coach_id: (int(total), int(free or 0)) for coach_id, total, free in db.session.execute(counts)}
+    query = sa.select(Coach).where(Coach.train_id == trip.train_id).order_by(Coach.position)
+    if class_code:
+        query = query.join(CoachClass, CoachClass.id == Coach.coach_class_id).where(CoachClass.code == class_code)
+    return [CoachTab(coach, by_coach.get(coach.id, (0, 0))[1], by_coach.get(coach.id, (0, 0))[0])
+            for coach in db.session.scalars(query)]
+
+
+def seat_states(trip_id: int, coach_id: int, board_seq: int, alight_seq: int, owner: Owner | None,
+                now: datetime | None = None) -> dict[int, str]:
+    """{seat id: free | held | sold | blocked | mine} for one coach on the stretch."""
+    now = now or utcnow()
+    seats = list(db.session.scalars(sa.select(Seat.id).where(Seat.coach_id == coach_id)))
+    states = {s: "free" for s in seats}
+    rows = db.session.execute(
+        sa.select(SeatClaim.seat_id, SeatClaim.status, Hold.customer_id, Hold.guest_key)
+        .outerjoin(Hold, Hold.id == SeatClaim.hold_id)
+        .where(SeatClaim.trip_id == trip_id, SeatClaim.seat_id.in_(seats), overlapping(board_seq, alight_seq),
+               live_claim(now)))
+    for seat_id, status, customer_id, guest_key in rows:
+        state = status
+        if status == "held" and owner is not None and (
+                (owner.customer_id is not None and customer_id == owner.customer_id)
+                or (owner.customer_id is None and guest_key == owner.guest_key)):
+            state = "mine"
+        current = states[seat_id]
+        if current == "free" or STATE_RANK[state] < STATE_RANK[current]:
+            states[seat_id] = state
+    return states
+
+
+@dataclass
+class SeatCell:
+    seat_id: int
+    label: str
+    kind: str  # seat | berth
+    position: str  # window | aisle | middle
+    state: str  # free | held | sold | blocked | mine
+
+
+@dataclass
+class SeatMap:
+    stretch: Stretch
+    tabs: list[CoachTab]
+    coach: Coach | None
+    rows: list[list[SeatCell | None]]  # None: an aisle or a position with no seat
+    hold: Hold | None
+    held_labels: dict[int, str]
+    limit: int
+    version: int = 0
+
+
+def _position(row: str, col: int) -> str:
+    cells = [i for i, c in enumerate(row) if c in ("S", "B", "X")]
+    if not cells:
+        return "middle"
+    if col in (cells[0], cells[-1]):
+        return "window"
+    if (col > 0 and row[col - 1] == "A") or (col + 1 < len(row) and row[col + 1] == "A"):
+        return "aisle"
+    return "middle"
+
+
+def seat_map(trip_id: int, *, class_code: str | None, board_seq: int, alight_seq: int, coach_id: int | None,
+             owner: Owner | None, now: datetime | None = None) -> SeatMap:
+    """What the seat map page shows: the class's coaches as tabs (with seats free on the stretch),
+    the chosen coach drawn from its layout with each seat's state, and the owner's hold."""
+    now = now or utcnow()
+    stretch = stretch_of(trip_id, board_seq, alight_seq)
+    tabs = coaches_of_class(stretch.trip, class_code, board_seq, alight_seq, now)
+    coach = next((t.coach for t in tabs if t.coach.id == coach_id), tabs[0].coach if tabs else None)
+    rows: list[list[SeatCell | None]] = []
+    if coach is not None:
+        states = seat_states(trip_id, coach.id, board_seq, alight_seq, owner, now)
+        by_place = {(s.row, s.col): s for s in coach.seats}
+        for r, line in enumerate(coach.layout.cells, start=1):
+            cells = []
+            for c, _cell in enumerate(line, start=1):
+                seat = by_place.get((r, c))
+                cells.append(None if seat is None else SeatCell(seat.id, seat.label, seat.kind,
+                                                                 _position(line, c - 1), states[seat.id]))
+            rows.append(cells)
+    hold = None
+    labels: dict[int, str] = {}
+    if owner is not None and owner.customer_id is not None:
+        hold = db.session.scalar(sa.select(Hold).where(
+            owned_by(owner), Hold.trip_id == trip_id, Hold.board_seq == board_seq, Hold.alight_seq == alight_seq,
+            Hold.status == "active", Hold.expires_at > now).order_by(Hold.id.desc()).limit(1))
+        if hold is not None:
+            labels = seat_labels(db.session.scalars(sa.select(SeatClaim.seat_id).where(SeatClaim.hold_id == hold.id)))
+    return SeatMap(stretch, tabs, coach, rows, hold, dict(sorted(labels.items(), key=lambda kv: kv[1])),
+                   rail_seat_limit())
