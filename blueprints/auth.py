@@ -75,11 +75,17 @@ def _refuse() -> None:
 
 def start_session(user: SessionUser, remember: bool = False) -> None:
     """Log `user` in on a fresh session: whatever the old session held (another account, a
-    fixated id) ends first, server-side too, and the CSRF token is renewed with it."""
+    fixated id) ends first, server-side too, and the CSRF token is renewed with it. A customer
+    keeps the tickets they held as a guest in this browser."""
+    guest = session.get("guest")
     end_session()
     user.session_key = login_sessions.open_session(user.kind, user.account, ip=request.remote_addr,
                                                    user_agent=request.user_agent.string)
     login_user(user, remember=remember, fresh=True)
+    if guest and user.kind == "customer":
+        from services.inventory.holds import adopt_guest_holds
+
+        adopt_guest_holds(guest, user.account.id)
 
 
 def end_session() -> None:

@@ -83,6 +83,17 @@ def _seed() -> int:
     return time.time_ns() // 1_000_000
 
 
+_last_unknown = 0
+
+
+def _unknown_version() -> int:
+    """A number no version had before and none will repeat: the clock, strictly increasing."""
+    global _last_unknown
+    with _local_lock:
+        _last_unknown = max(_seed(), _last_unknown + 1)
+        return _last_unknown
+
+
 def _key(channel: str) -> str:
     return f"{current_app.config['REDIS_KEY_PREFIX']}live:{require_tenant().slug}:{channel}"
 
@@ -308,7 +319,7 @@ def version(channel: str) -> int:
         return int(found)
     except redis.RedisError as exc:
         log.warning("live updates: version of %s unknown (%s)", channel, exc)
-        return _seed()
+        return _unknown_version()
 
 
 def listen(channel: str, heartbeat: float = 15) -> Subscription:

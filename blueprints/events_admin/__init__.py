@@ -4,3 +4,4 @@ from flask import Blueprint
 bp = Blueprint("events_admin", __name__, url_prefix="/staff/events")
 
 from blueprints.events_admin import views  # noqa: E402,F401
+from blueprints.events_admin import occupancy  # noqa: E402,F401

@@ -5,3 +5,4 @@ from flask import Blueprint
 bp = Blueprint("rail_admin", __name__, url_prefix="/staff/rail")
 
 from blueprints.rail_admin import views  # noqa: E402,F401
+from blueprints.rail_admin import occupancy  # noqa: E402,F401

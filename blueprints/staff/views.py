@@ -35,6 +35,8 @@ STAFF_PAGES = (
               "events.manage", "events"),
     StaffPage("events_admin.venues", _l("Venues"), _l("Venues, their zones and seat plans."),
               "events.manage", "events"),
+    StaffPage("events_admin.occupancy", _l("Occupancy"), _l("Tickets sold, held and left; seats blocked."),
+              "reports.view", "events"),
     StaffPage("rail_admin.stations", _l("Stations"), _l("The stations of the network."), "schedules.manage", "rail"),
     StaffPage("rail_admin.trains", _l("Trains"), _l("Trains, their stops and coaches."), "schedules.manage", "rail"),
     StaffPage("rail_admin.classes", _l("Classes"), _l("Seat classes and coach layouts."), "schedules.manage", "rail"),
@@ -42,6 +44,8 @@ STAFF_PAGES = (
               "schedules.manage", "rail"),
     StaffPage("rail_admin.trip_list", _l("Trips"), _l("Make trips from the timetable; delay or cancel them."),
               "schedules.manage", "rail"),
+    StaffPage("rail_admin.occupancy", _l("Occupancy"), _l("Seats sold, held, blocked and free on each trip."),
+              "reports.view", "rail"),
 )
 
 

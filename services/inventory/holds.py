@@ -267,3 +267,19 @@ def expire_due(*, now: datetime | None = None, batch: int = SWEEP_BATCH) -> int:
 def owned(token: str, owner: Owner) -> Hold | None:
     """The owner's hold with this token in any state (to know where to go back to after it ended)."""
     return db.session.scalar(sa.select(Hold).where(Hold.token == token, owned_by(owner)))
+
+
+def adopt_guest_holds(guest_key: str, customer_id: int, *, now: datetime | None = None) -> int:
+    """A guest who logs in keeps what they held: the browser session's active holds become the
+    customer's. Returns how many."""
+    now = now or utcnow()
+
+    def unit():
+        moved = db.session.execute(
+            sa.update(Hold).where(Hold.guest_key == guest_key, Hold.customer_id.is_(None), Hold.status == "active",
+                                  Hold.expires_at > now).values(customer_id=customer_id, guest_key=None),
+            execution_options={"synchronize_session": False}).rowcount
+        transactions.commit()
+        return moved
+
+    return transactions.run(unit)

@@ -8,8 +8,9 @@ last word; a violation becomes SeatsTaken naming the seats.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -40,6 +41,15 @@ class Stretch:
     def departs_at(self) -> datetime:
         return self.board.departs_at + timedelta(minutes=self.trip.delay_minutes or 0)
 
+    @property
+    def arrives_at(self) -> datetime | None:
+        arrives = self.alight.arrives_at or self.alight.departs_at
+        return None if arrives is None else arrives + timedelta(minutes=self.trip.delay_minutes or 0)
+
+    @property
+    def distance_km(self) -> Decimal:
+        return Decimal(self.alight.distance_km) - Decimal(self.board.distance_km)
+
 
 def overlapping(board_seq: int, alight_seq: int):
     return sa.and_(SeatClaim.board_seq < alight_seq, SeatClaim.alight_seq > board_seq)
@@ -52,14 +62,16 @@ def live_claim(now: datetime):
 
 def stretch_of(trip_id: int, board_seq: int, alight_seq: int) -> Stretch:
     """The trip and its two stops, or InventoryError when they are not a forward stretch of it."""
-    trip = db.session.get(Trip, trip_id)
-    if trip is None:
+    board, alight = sa.orm.aliased(TripStop), sa.orm.aliased(TripStop)
+    found = db.session.execute(  # one round trip: this runs for every hold and every map
+        sa.select(Trip, board, alight).join(board, sa.and_(board.trip_id == Trip.id, board.seq == board_seq))
+        .join(alight, sa.and_(alight.trip_id == Trip.id, alight.seq == alight_seq))
+        .where(Trip.id == trip_id, board.seq < alight.seq)).first()
+    if found is not None:
+        return Stretch(*found)
+    if db.session.get(Trip, trip_id) is None:
         raise InventoryError(str(_l("That train is no longer on sale.")))
-    stops = {s.seq: s for s in db.session.scalars(
-        sa.select(TripStop).where(TripStop.trip_id == trip_id, TripStop.seq.in_([board_seq, alight_seq])))}
-    if board_seq >= alight_seq or board_seq not in stops or alight_seq not in stops:
-        raise InventoryError(str(_l("Choose where you board and where you get off on this train.")))
-    return Stretch(trip, stops[board_seq], stops[alight_seq])
+    raise InventoryError(str(_l("Choose where you board and where you get off on this train.")))
 
 
 def check_on_sale(stretch: Stretch, now: datetime) -> None:
@@ -150,11 +162,13 @@ def hold_seats(trip_id: int, seat_ids: list[int], *, board_seq: int, alight_seq:
 
 
 def seats_of_train(train_id: int, seat_ids: list[int]) -> dict[int, str]:
-    found = set(db.session.scalars(sa.select(Seat.id).join(Coach, Coach.id == Seat.coach_id)
-                                   .where(Coach.train_id == train_id, Seat.id.in_(seat_ids))))
-    if found != set(seat_ids):
+    """{seat id: "KA-12"} for these seats, all of which must be on the train."""
+    labels = {seat_id: f"{code}-{label}" for seat_id, code, label in db.session.execute(
+        sa.select(Seat.id, Coach.code, Seat.label).join(Coach, Coach.id == Seat.coach_id)
+        .where(Coach.train_id == train_id, Seat.id.in_(seat_ids)))}
+    if set(labels) != set(seat_ids):
         raise InventoryError(str(_l("Some of the chosen seats are not on this train.")))
-    return seat_labels(seat_ids)
+    return labels
 
 
 def _seats_held_by(owner: Owner, trip_id: int, now: datetime) -> int:
@@ -253,6 +267,13 @@ class SeatCell:
 
 
 @dataclass
+class HeldSeat:
+    seat_id: int
+    label: str  # "KA-12", as on the ticket
+    fare: Decimal
+
+
+@dataclass
 class SeatMap:
     stretch: Stretch
     tabs: list[CoachTab]
@@ -261,7 +282,31 @@ class SeatMap:
     hold: Hold | None
     held_labels: dict[int, str]
     limit: int
-    version: int = 0
+    version: int = 0  # the trip's live version, read before the seats (data-live-version)
+    fare: Decimal | None = None  # one seat of the shown coach's class on the stretch
+    held: list[HeldSeat] = field(default_factory=list)  # the hold's seats, by label, with their fares
+    closed: str | None = None  # why nothing can be held on this trip now (NotOnSale's message)
+
+    @property
+    def held_total(self) -> Decimal:
+        return sum((h.fare for h in self.held), Decimal("0.00"))
+
+
+def stretch_fares(stretch: Stretch):
+    """fare(klass) -> one seat's fare of that class on the stretch (an explicit stop-to-stop fare wins),
+    as the search results price it."""
+    from services.rail import fares
+
+    explicit = fares.overrides(stretch.board.station_id, stretch.alight.station_id)
+    return lambda klass: fares.fare_for(klass, stretch.distance_km, explicit.get(klass.id))
+
+
+def _held_seats(hold: Hold, fare_of) -> list[HeldSeat]:
+    rows = db.session.execute(
+        sa.select(Seat.id, Coach.code, Seat.label, CoachClass).join(Coach, Coach.id == Seat.coach_id)
+        .join(CoachClass, CoachClass.id == Coach.coach_class_id).join(SeatClaim, SeatClaim.seat_id == Seat.id)
+        .where(SeatClaim.hold_id == hold.id).order_by(Coach.position, Seat.id))
+    return [HeldSeat(seat_id, f"{code}-{label}", fare_of(klass)) for seat_id, code, label, klass in rows]
 
 
 def _position(row: str, col: int) -> str:
@@ -279,8 +324,15 @@ def seat_map(trip_id: int, *, class_code: str | None, board_seq: int, alight_seq
              owner: Owner | None, now: datetime | None = None) -> SeatMap:
     """What the seat map page shows: the class's coaches as tabs (with seats free on the stretch),
     the chosen coach drawn from its layout with each seat's state, and the owner's hold."""
+    from services import live
+
     now = now or utcnow()
+    version = live.version(live.trip_channel(trip_id))  # before the seats: a change in between comes as newer
     stretch = stretch_of(trip_id, board_seq, alight_seq)
+    try:
+        check_on_sale(stretch, now)
+    except NotOnSale as exc:  # the page says why, and shows no seats to pick
+        return SeatMap(stretch, [], None, [], None, {}, rail_seat_limit(), version, closed=exc.message)
     tabs = coaches_of_class(stretch.trip, class_code, board_seq, alight_seq, now)
     coach = next((t.coach for t in tabs if t.coach.id == coach_id), tabs[0].coach if tabs else None)
     rows: list[list[SeatCell | None]] = []
@@ -295,12 +347,13 @@ def seat_map(trip_id: int, *, class_code: str | None, board_seq: int, alight_seq
                                                                  _position(line, c - 1), states[seat.id]))
             rows.append(cells)
     hold = None
-    labels: dict[int, str] = {}
+    held: list[HeldSeat] = []
+    fare_of = stretch_fares(stretch)
     if owner is not None and owner.customer_id is not None:
         hold = db.session.scalar(sa.select(Hold).where(
             owned_by(owner), Hold.trip_id == trip_id, Hold.board_seq == board_seq, Hold.alight_seq == alight_seq,
             Hold.status == "active", Hold.expires_at > now).order_by(Hold.id.desc()).limit(1))
         if hold is not None:
-            labels = seat_labels(db.session.scalars(sa.select(SeatClaim.seat_id).where(SeatClaim.hold_id == hold.id)))
-    return SeatMap(stretch, tabs, coach, rows, hold, dict(sorted(labels.items(), key=lambda kv: kv[1])),
-                   rail_seat_limit())
+            held = _held_seats(hold, fare_of)
+    return SeatMap(stretch, tabs, coach, rows, hold, {h.seat_id: h.label for h in held}, rail_seat_limit(), version,
+                   fare=fare_of(coach.coach_class) if coach is not None else None, held=held)

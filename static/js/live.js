@@ -73,11 +73,11 @@
       const missed = state.v != null && msg.v > state.v + 1;
       state.v = msg.v;
       if (missed) refresh(state);
-      else state.el.dispatchEvent(new CustomEvent("jatra:livex", { detail: msg, bubbles: true }));
+      else state.el.dispatchEvent(new CustomEvent("jatra:live", { detail: msg, bubbles: true }));
     });
     es.addEventListener("error", () => {
       state.up = false;
-      if (false) fallBack(state); // refused (404, 503): the browser gave up
+      if (es.readyState === EventSource.CLOSED) fallBack(state); // refused (404, 503): the browser gave up
       else if (!state.downTimer) {
         state.downTimer = setTimeout(() => { state.downTimer = null; if (!state.up) fallBack(state); },
                                      FALLBACK_AFTER_MS);

@@ -24,6 +24,17 @@ def _railway(make_tenant, in_tenant):
     return railway, day
 
 
+def _disclosure(page, name_part):
+    """What Chromium tells a screen reader about the control named with `name_part`: (name, expanded)."""
+    cdp = page.context.new_cdp_session(page)
+    for node in cdp.send("Accessibility.getFullAXTree")["nodes"]:
+        name = node.get("name", {}).get("value") or ""
+        if node["role"]["value"] == "DisclosureTriangle" and name_part in name:
+            props = {p["name"]: p["value"]["value"] for p in node.get("properties", [])}
+            return name, props.get("expanded")
+    return None
+
+
 def _on_first_screen(locator, page):
     box = locator.bounding_box()
     return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= page.viewport_size["height"]
@@ -40,11 +51,11 @@ def test_on_a_phone_the_search_folds_to_one_line_and_modify_unfolds_it(page, liv
 
     # The results page: one line says what was searched, and the first train is on the first screen.
     fold = page.locator("details.search-fold")
-    summary = page.get_by_role("button", name="Modify")  # <summary>: a disclosure button, folded
-    expect(summary).to_contain_text("Dhaka → Chattogram")
-    expect(summary).to_contain_text("Any class")
-    expect(summary).to_contain_text("Modify")
-    assert summary.bounding_box()["height"] <= 60  # one line
+    summary = fold.locator("summary")
+    expect(summary).to_have_text(f"Dhaka → Chattogram · {day.day} {day:%b} Modify")
+    assert summary.locator(".search-summary").bounding_box()["height"] < 30  # one line
+    name, expanded = _disclosure(page, "Modify")
+    assert name.startswith("Dhaka → Chattogram") and expanded is False
     expect(page.get_by_label("From")).to_be_hidden()
     first = page.get_by_role("listitem").filter(has_text="Subarna Express")
     expect(first).to_be_visible()
@@ -57,6 +68,7 @@ def test_on_a_phone_the_search_folds_to_one_line_and_modify_unfolds_it(page, liv
     page.keyboard.press("Enter")
     expect(fold).to_have_attribute("open", "")
     expect(page.get_by_label("From")).to_be_visible()
+    assert _disclosure(page, "Modify")[1] is True
     page.get_by_label("To").fill("Chat")
     expect(page.locator("#to-stations option[value='Chattogram']")).to_have_count(1)
     page.get_by_label("To").fill("Chattogram")
@@ -64,7 +76,7 @@ def test_on_a_phone_the_search_folds_to_one_line_and_modify_unfolds_it(page, liv
     page.get_by_role("button", name="Search trains").click()
 
     # htmx swapped the results in place: folded again, saying the new class, the first train on screen.
-    expect(summary).to_contain_text("AC seat")
+    expect(summary).to_have_text(f"Dhaka → Chattogram · {day.day} {day:%b} · AC seat Modify")
     expect(page.get_by_label("From")).to_be_hidden()
     expect(first.get_by_role("link", name="Shovan chair")).to_have_count(0)
     assert _on_first_screen(first.get_by_role("link", name="AC seat"), page)

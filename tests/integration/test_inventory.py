@@ -397,3 +397,13 @@ def test_a_hold_is_extended_once_and_a_seat_can_be_let_go_alone(rail_tenant, in_
         assert db.session.get(Hold, hold.id).status == "released"
         with pytest.raises(holds.HoldNotFound):
             holds.release(hold.token, me)
+
+
+def test_a_guest_who_logs_in_keeps_what_they_held(events_tenant, in_tenant):
+    with in_tenant(events_tenant):
+        event_id, slot_id, adult = _zoo_slot(capacity=10)
+        hold = events.hold_quantities(event_id, {adult: 2}, slot_id=slot_id, owner=Owner(guest_key="browser-1"))
+        [customer] = bulk_customers(1)
+        assert holds.adopt_guest_holds("browser-1", customer) == 1
+        assert [h.id for h in holds.active_holds(Owner(customer_id=customer), event_id=event_id)] == [hold.id]
+        assert holds.active_holds(Owner(guest_key="browser-1"), event_id=event_id) == []

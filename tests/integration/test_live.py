@@ -5,15 +5,20 @@ from __future__ import annotations
 import http.client
 import threading
 import time
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+import sqlalchemy as sa
 from werkzeug.serving import make_server
 
+from models import db
+from models.base import utcnow
+from models.sessions import LoginSession
 from services import live, tenant_db
 from tests.conftest import _make_app
 from tests.support import events as make_events
 from tests.support import rail as make
+from tests.support.people import login_customer, make_customer
 from tests.support.servers import free_port
 
 STOPS = [("DHK", None, "07:00", 0, 0), ("CTG", "12:00", None, 0, 321)]
@@ -105,19 +110,26 @@ def test_a_listener_hears_only_its_own_tenant_and_channel(make_tenant, in_tenant
     subscription.close()
 
 
-def test_redis_down_publish_does_not_raise_version_never_repeats_and_listen_refuses(platform_db_url, tmp_path,
-                                                                                     make_tenant, caplog):
+def test_redis_down_publish_does_not_raise_version_never_repeats_and_the_stream_says_poll(
+        platform_db_url, tmp_path, rail, trip_id, caplog):
     from services.tenant_db import tenant_context
 
     down = _make_app(platform_db_url, f"redis://127.0.0.1:{free_port()}/0", tmp_path)
-    info = make_tenant("rail", kind="rail")
-    with down.app_context(), tenant_context(info):
-        live.publish("trip:1", [CHANGE])  # logs, does not raise
-        first, second = live.version("trip:1"), live.version("trip:1")
+    channel = live.trip_channel(trip_id)
+    with down.app_context(), tenant_context(rail):
+        live.publish(channel, [CHANGE])  # logs, does not raise
+        first, second = live.version(channel), live.version(channel)
         with pytest.raises(live.LiveUnavailable):
-            live.listen("trip:1")
+            live.listen(channel)
     assert "could not publish" in caplog.text
-    assert first > 0 and second >= first
+    assert first > 0 and second > first  # a fresh number each time: no poll is told "not modified"
+
+    client = down.test_client()
+    client.host = f"{rail.slug}.localhost"
+    assert client.get(f"/live/trips/{trip_id}").status_code == 503  # live.js falls back to polling
+    version = client.get(f"/live/trips/{trip_id}/version")
+    again = client.get(f"/live/trips/{trip_id}/version", headers={"If-None-Match": version.headers["ETag"]})
+    assert version.status_code == 200 and again.status_code == 200
 
 
 def _sse_events(chunks) -> list[tuple[str, str]]:
@@ -205,3 +217,19 @@ def test_a_real_server_streams_a_change_and_lets_go_of_a_viewer_who_left(app, ra
             assert live.listener_count(channel) == 0
     finally:
         server.shutdown()
+
+
+def test_a_logged_in_customer_due_a_session_touch_streams_too(app, rail, trip_id, client_for, in_tenant,
+                                                               monkeypatch):
+    monkeypatch.setitem(app.config, "LIVE_HEARTBEAT_SECONDS", 0.2)
+    _user, phone = make_customer(in_tenant, rail)
+    client = client_for(rail)
+    assert login_customer(client, phone).status_code in (302, 303)
+    with in_tenant(rail):  # last used 10 minutes ago: this request notes the use and commits first
+        db.session.execute(sa.update(LoginSession).values(last_seen_at=utcnow() - timedelta(minutes=10)))
+        db.session.commit()
+    response = client.get(f"/live/trips/{trip_id}", buffered=False)
+    assert response.status_code == 200 and next(iter(response.response)).startswith(b"retry: 2000\n")
+    response.close()
+    with in_tenant(rail):
+        assert db.session.scalar(sa.select(LoginSession.last_seen_at)) > utcnow() - timedelta(minutes=1)

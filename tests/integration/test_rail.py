@@ -241,7 +241,10 @@ def test_the_search_page_names_classes_as_travellers_know_them_and_shows_cancell
     assert "Executive chair" in bangla  # a name the operator wrote is shown as written
 
 
-def test_the_search_page_says_when_the_last_train_of_the_day_has_left(rail, in_tenant, client_for):
+@pytest.mark.parametrize("engine", ["postgresql", "sqlite"])
+def test_the_search_page_says_when_the_last_train_of_the_day_has_left(engine, make_tenant, make_sqlite_tenant,
+                                                                      in_tenant, client_for):
+    rail = make_tenant("rail", kind="rail") if engine == "postgresql" else make_sqlite_tenant("rail", kind="rail")
     with in_tenant(rail):
         today = trips.local_today()
         train = make.train([("DHK", None, "00:00", 0, 0), ("CTG", "05:00", None, 0, 321)], name="Midnight Mail")
