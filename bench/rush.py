@@ -8,8 +8,8 @@ its own, with a verified phone. Then:
 1. 8 a.m.: every buyer opens the seat map (the whole page) of a coach for the stretch it travels:
    60% the full length, 40% a partial stretch.
 2. Everyone presses Hold at once (--concurrency requests in flight), for 1-4 seats that were free on
-   the map they opened, as htmx posts it. "Taken" (409) answers come with the map as it is now: half
-   the buyers then try again with seats free on it (or on another coach), up to twice.
+   the map they opened, as htmx posts it. "Taken" (409) answers name the seats: half
+   the buyers then look at the map again and try seats free on it (or on another coach), up to twice.
 3. From the database: seats held, and oversold, the pairs of claims of one seat whose stretches
    overlap (must be 0).
 Hold throughput is compared with /healthz's, measured before the rush with the same client and
@@ -82,11 +82,12 @@ class Rush:
         return (f"{self.stack.base_url}/trips/{self.trip.trip_id}/seats?board={buyer.board}&alight={buyer.alight}"
                 f"&coach={coach}")
 
-    async def open_map(self, session, buyer: Buyer, coach: int | None = None) -> bool:
+    async def open_map(self, session, buyer: Buyer, coach: int | None = None, partial: bool = False) -> bool:
         started = time.perf_counter()
+        extra = {"HX-Request": "true", "HX-Request-Type": "partial"} if partial else {}
         try:
             async with session.get(self._map_url(buyer, coach or buyer.coach),
-                                   headers=buyer.account.headers(self.host)) as response:
+                                   headers=buyer.account.headers(self.host, **extra)) as response:
                 html = await response.text()
                 status = response.status
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
@@ -154,7 +155,10 @@ class Rush:
                 buyer.outcome = kind
                 return
             buyer.outcome = "taken"
-            buyer.map_html = html  # the 409 shows the map as it is now
+            # The 409 names the seats and redraws only them; the buyer looks at the map again (live
+            # updates keep it current in a browser) and chooses from what is free now.
+            if attempts and not await self.open_map(session, buyer, partial=True):
+                return
 
     @staticmethod
     def _kind(status: int, location: str | None, html: str) -> str:

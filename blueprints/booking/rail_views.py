@@ -1,7 +1,7 @@
 """A trip's seat map (`/trips/<id>/seats?class=&board=&alight=&coach=`) and holding seats on it."""
 from __future__ import annotations
 
-from flask import abort, g, request, url_for
+from flask import abort, g, make_response, request, url_for
 from flask_babel import gettext as _
 
 from blueprints.account.guard import current_customer
@@ -39,6 +39,29 @@ def seats_url(trip_id: int, args: dict, **override) -> str:
     return url_for("booking.trip_seats", trip_id=trip_id, **{k: v for k, v in values.items() if v is not None})
 
 
+def seat_words() -> dict:
+    """What the map says of each seat, translated once per answer, not per seat."""
+    return {"words": {"free": _("free"), "held": _("held by someone else"), "sold": _("sold"),
+                      "blocked": _("not for sale"), "mine": _("held by you")},
+            "seat": {"seat": _("Seat %(num)s", num="%(num)s"), "berth": _("Berth %(num)s", num="%(num)s")},
+            "position": {"window": _("window"), "aisle": _("aisle"), "middle": _("middle")}}
+
+
+def render_hold_answer(trip_id: int, args: dict, seat_ids, *, status: int = 200, message: str | None = None,
+                       level: str = "info", just_taken=frozenset(), hold=None, refused=None):
+    """For htmx: only what a hold changed (the hold panel, the seats asked for, a message), swapped
+    out of band; the rest of the map follows live. Cheap, because at 8 a.m. every buyer posts it."""
+    from jinja2_fragments.flask import render_block
+
+    answer = rail.hold_answer(trip_id, seat_ids, args["board_seq"], args["alight_seq"], current_owner(), hold=hold,
+                              refused=refused)
+    html = render_block(TEMPLATE, "hold_answer", map=answer, args=args, names=seat_words(), message=message,
+                        level=level, customer=current_customer(), just_taken=just_taken)
+    response = make_response(html, status)
+    response.vary.add("HX-Request")
+    return response
+
+
 def render_map(trip_id: int, args: dict, *, status: int = 200, message: str | None = None,
                level: str = "info", form: TripSeatsForm | None = None, owner: Owner | None = None,
                chosen: set[int] = frozenset(), just_taken: set[int] = frozenset(), needs_phone: bool = False):
@@ -53,7 +76,7 @@ def render_map(trip_id: int, args: dict, *, status: int = 200, message: str | No
     customer = current_customer()
     response = render(TEMPLATE, block="booking", status=status, map=seat_map, args=args, form=form or TripSeatsForm(),
                       message=message, level=level, customer=customer, seats_url=seats_url, trip_id=trip_id,
-                      chosen=chosen, just_taken=just_taken,
+                      chosen=chosen, just_taken=just_taken, names=seat_words(),
                       needs_phone=needs_phone or (customer is not None and customer.account.phone_verified_at is None),
                       login_url=url_for("account.login", next=seats_url(trip_id, args)))
     if status == 200 and request.method == "GET" and is_partial_request():
@@ -89,9 +112,12 @@ def hold_trip_seats(trip_id):
         return render_map(trip_id, args, status=403, level="error", form=form, chosen=chosen, needs_phone=True,
                           message=_("Verify your mobile number in your profile before holding train seats."))
     try:
-        rail.hold_seats(trip_id, form.seat.data, board_seq=form.board.data, alight_seq=form.alight.data,
+        hold = rail.hold_seats(trip_id, form.seat.data, board_seq=form.board.data, alight_seq=form.alight.data,
                         owner=current_owner())
     except SeatsTaken as exc:
+        if is_partial_request():
+            return render_hold_answer(trip_id, args, exc.seat_ids, status=409, message=exc.message, level="error",
+                                      just_taken=set(exc.seat_ids), refused=exc)
         return render_map(trip_id, args, status=409, message=exc.message, level="error", form=form,
                           chosen=chosen - set(exc.seat_ids), just_taken=set(exc.seat_ids))
     except NotOnSale as exc:
@@ -100,4 +126,4 @@ def hold_trip_seats(trip_id):
         return render_map(trip_id, args, status=422, message=exc.message, level="error", form=form, chosen=chosen)
     if not is_partial_request():
         return redirect_to(seats_url(trip_id, args))
-    return render_map(trip_id, args)
+    return render_hold_answer(trip_id, args, form.seat.data, hold=hold)

@@ -33,10 +33,13 @@ class InventoryError(ServiceError):
 class SeatsTaken(InventoryError):
     """Some of the chosen seats were held or sold by someone else first: `labels` names them."""
 
-    def __init__(self, message: str, labels: list[str] | None = None, seat_ids: list[int] | None = None):
+    def __init__(self, message: str, labels: list[str] | None = None, seat_ids: list[int] | None = None, *,
+                 states: dict[int, str] | None = None, stretch=None):
         super().__init__(message)
         self.labels = labels or []
         self.seat_ids = seat_ids or []
+        self.states = states  # {seat id: held | sold | blocked | mine} when known
+        self.stretch = stretch
 
 
 class SoldOut(InventoryError):

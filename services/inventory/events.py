@@ -295,9 +295,7 @@ def hold_plan_seats(event_id: int, seat_ids: list[int], *, owner: Owner, now: da
                 raise
             db.session.rollback()
             changes.by_channel.clear()
-            taken = sorted(set(db.session.scalars(sa.select(EventSeatClaim.seat_id).where(
-                EventSeatClaim.seat_id.in_(seat_ids),
-                sa.or_(EventSeatClaim.status != "held", EventSeatClaim.expires_at > now)))))
+            taken = plan_seats_taken(seat_ids, now)
             names = [labels[s] for s in taken] or [labels[s] for s in seat_ids]
             raise SeatsTaken(ngettext("Seat %(seats)s was just taken by someone else. Choose another seat.",
                                       "Seats %(seats)s were just taken by someone else. Choose other seats.",
@@ -310,6 +308,13 @@ def hold_plan_seats(event_id: int, seat_ids: list[int], *, owner: Owner, now: da
     hold = transactions.run(unit)
     changes.publish()
     return hold
+
+
+def plan_seats_taken(seat_ids, now: datetime) -> list[int]:
+    """Which of these plan seats someone holds (not expired), bought or has blocked now."""
+    return sorted(set(db.session.scalars(sa.select(EventSeatClaim.seat_id).where(
+        EventSeatClaim.seat_id.in_(list(seat_ids)),
+        sa.or_(EventSeatClaim.status != "held", EventSeatClaim.expires_at > now)))))
 
 
 def plan_seat_states(event_id: int, owner: Owner | None, now: datetime | None = None) -> dict[int, str]:

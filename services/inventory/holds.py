@@ -7,6 +7,7 @@ sweeps, releases and takeovers race for it, and only the one that ended it gives
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import contextmanager
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -28,6 +29,7 @@ class Changes:
 
     def __init__(self):
         self.by_channel: dict[str, list[dict]] = defaultdict(list)
+        self.service_dates: dict[int, object] = {}  # trip id -> its date, when the unit knows it
 
     def add(self, channel: str, **change) -> None:
         self.by_channel[channel].append(change)
@@ -39,18 +41,31 @@ class Changes:
         for channel, changes in self.by_channel.items():
             kind, _, key = channel.partition(":")
             if kind == "trip":
-                _search_counts_stale(int(key))
+                _search_counts_stale(int(key), self.service_dates.get(int(key)))
             live.publish(channel, fill_left(changes))
         self.by_channel.clear()
 
 
-def _search_counts_stale(trip_id: int) -> None:
+def _search_counts_stale(trip_id: int, service_date=None) -> None:
     from models.rail import Trip
     from services.rail import cache
 
-    service_date = db.session.scalar(sa.select(Trip.service_date).where(Trip.id == trip_id))
+    if service_date is None:
+        service_date = db.session.scalar(sa.select(Trip.service_date).where(Trip.id == trip_id))
     if service_date is not None:
         cache.inventory_changed(service_date)
+
+
+@contextmanager
+def keep_loaded():
+    """Commit without expiring what the session loaded: the answer that follows reads the rows this
+    unit just read or wrote, and need not fetch them again."""
+    session = db.session()
+    before, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        yield
+    finally:
+        session.expire_on_commit = before
 
 
 def is_postgres() -> bool:

@@ -19,12 +19,12 @@ from sqlalchemy.exc import IntegrityError
 
 from models import db
 from models.base import utcnow
-from models.rail import Coach, CoachClass, Seat, SeatClaim, Trip, TripStop
+from models.rail import Coach, CoachClass, LayoutTemplate, Seat, SeatClaim, Trip, TripStop
 from models.sales import Hold
 from services import transactions
 from services.inventory import (HoldLimit, InventoryError, NotOnSale, Owner, SeatsTaken, hold_ttl, new_token,
                                 rail_seat_limit)
-from services.inventory.holds import Changes, is_postgres, owned_by, take_over_expired
+from services.inventory.holds import Changes, is_postgres, keep_loaded, owned_by, take_over_expired
 
 OVERLAP_CONSTRAINTS = ("ex_seat_claims_no_overlap",)
 # Worst first: what a seat shows when several claims overlap the stretch looked at.
@@ -60,9 +60,13 @@ def live_claim(now: datetime):
     return sa.or_(SeatClaim.status != "held", SeatClaim.expires_at > now)
 
 
+# Made once: an alias is a new set of column objects, costly to make on every request.
+_BOARD, _ALIGHT = sa.orm.aliased(TripStop, name="board"), sa.orm.aliased(TripStop, name="alight")
+
+
 def stretch_of(trip_id: int, board_seq: int, alight_seq: int) -> Stretch:
     """The trip and its two stops, or InventoryError when they are not a forward stretch of it."""
-    board, alight = sa.orm.aliased(TripStop), sa.orm.aliased(TripStop)
+    board, alight = _BOARD, _ALIGHT
     found = db.session.execute(  # one round trip: this runs for every hold and every map
         sa.select(Trip, board, alight).join(board, sa.and_(board.trip_id == Trip.id, board.seq == board_seq))
         .join(alight, sa.and_(alight.trip_id == Trip.id, alight.seq == alight_seq))
@@ -125,7 +129,10 @@ def hold_seats(trip_id: int, seat_ids: list[int], *, board_seq: int, alight_seq:
         labels = seats_of_train(stretch.trip.train_id, seat_ids)
         if is_postgres():
             # One customer's holds on a trip queue here, so the limit below is counted on what is committed.
-            db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": owner.customer_id})
+            # A hold's commit need not wait for the disk: one lost in a crash frees its seats, never sells
+            # one twice (the constraint is checked before the commit either way).
+            db.session.execute(sa.text("SELECT set_config('synchronous_commit', 'off', true), "
+                                       "pg_advisory_xact_lock(:key)"), {"key": owner.customer_id})
         already = _seats_held_by(owner, trip_id, now)
         if already + len(seat_ids) > limit:
             raise HoldLimit(ngettext(
@@ -133,10 +140,24 @@ def hold_seats(trip_id: int, seat_ids: list[int], *, board_seq: int, alight_seq:
                 "You can hold at most %(num)d seats on this train; you already hold %(held)d.",
                 limit, held=already))
         lock_seats(trip_id, seat_ids)
-        expired = db.session.scalars(sa.select(SeatClaim.hold_id).where(
-            SeatClaim.trip_id == trip_id, SeatClaim.seat_id.in_(seat_ids), SeatClaim.status == "held",
-            SeatClaim.expires_at <= now, overlapping(board_seq, alight_seq)))
-        take_over_expired(expired, now, changes)
+        # What stands on these seats now. A live claim refuses the hold at once (the common answer at
+        # 8 a.m., without a failed insert); expired holds are taken over. This read never lets a hold
+        # through: the insert below does, and the constraint has the last word on it.
+        standing = db.session.execute(
+            sa.select(SeatClaim.seat_id, SeatClaim.hold_id, SeatClaim.status, SeatClaim.expires_at, Hold.customer_id)
+            .outerjoin(Hold, Hold.id == SeatClaim.hold_id)
+            .where(SeatClaim.trip_id == trip_id, SeatClaim.seat_id.in_(seat_ids),
+                   overlapping(board_seq, alight_seq))).all()
+        live = [row for row in standing if row.status != "held" or row.expires_at > now]
+        if live:
+            states = {}
+            for row in live:
+                state = "mine" if row.status == "held" and row.customer_id == owner.customer_id else row.status
+                if row.seat_id not in states or STATE_RANK[state] < STATE_RANK[states[row.seat_id]]:
+                    states[row.seat_id] = state
+            names = [labels[s] for s in sorted(states)]
+            raise SeatsTaken(_taken_message(names), names, sorted(states), states=states, stretch=stretch)
+        take_over_expired([row.hold_id for row in standing], now, changes)
         hold = _open_hold(owner, stretch, now)
         try:
             db.session.execute(sa.insert(SeatClaim), [
@@ -150,10 +171,13 @@ def hold_seats(trip_id: int, seat_ids: list[int], *, board_seq: int, alight_seq:
             changes.by_channel.clear()
             taken = taken_now(trip_id, seat_ids, board_seq, alight_seq, now)
             names = [labels[s] for s in taken] or [labels[s] for s in seat_ids]
-            raise SeatsTaken(_taken_message(names), names, taken) from None
+            raise SeatsTaken(_taken_message(names), names, taken, stretch=stretch) from None
         for s in seat_ids:
             changes.add(f"trip:{trip_id}", seat=s, board=board_seq, alight=alight_seq, state="held", tag=hold.tag)
-        transactions.commit()
+        changes.service_dates[trip_id] = stretch.trip.service_date
+        hold.stretch = stretch  # for the answer: the page shows the hold's fares on this stretch
+        with keep_loaded():
+            transactions.commit()
         return hold
 
     hold = transactions.run(unit)
@@ -239,6 +263,11 @@ def seat_states(trip_id: int, coach_id: int, board_seq: int, alight_seq: int, ow
     """{seat id: free | held | sold | blocked | mine} for one coach on the stretch."""
     now = now or utcnow()
     seats = list(db.session.scalars(sa.select(Seat.id).where(Seat.coach_id == coach_id)))
+    return _claim_states(trip_id, seats, board_seq, alight_seq, owner, now)
+
+
+def _claim_states(trip_id: int, seats: list[int], board_seq: int, alight_seq: int, owner: Owner | None,
+                  now: datetime) -> dict[int, str]:
     states = {s: "free" for s in seats}
     rows = db.session.execute(
         sa.select(SeatClaim.seat_id, SeatClaim.status, Hold.customer_id, Hold.guest_key)
@@ -264,6 +293,54 @@ class SeatCell:
     kind: str  # seat | berth
     position: str  # window | aisle | middle
     state: str  # free | held | sold | blocked | mine
+    row: int = 0
+    col: int = 0
+    coach_code: str = ""
+
+
+# A coach's drawing never changes: its seats are made from the layout when the coach is added, and
+# removed only with the coach. Kept per process, keyed by tenant, coach and layout.
+_DRAWINGS: dict[tuple, list[list[tuple | None]]] = {}
+_DRAWINGS_MAX = 2048
+
+
+def coach_drawing(coach_id: int, layout_id: int) -> list[list[tuple | None]]:
+    """The coach as rows of (seat id, label, kind, position) or None (aisle, no seat)."""
+    from services import tenant_db
+
+    key = (tenant_db.require_tenant().slug, coach_id, layout_id)
+    drawing = _DRAWINGS.get(key)
+    if drawing is None:
+        cells = db.session.scalar(sa.select(LayoutTemplate.cells).where(LayoutTemplate.id == layout_id)) or []
+        by_place = {(r, c): (i, label, kind) for i, label, kind, r, c in db.session.execute(
+            sa.select(Seat.id, Seat.label, Seat.kind, Seat.row, Seat.col).where(Seat.coach_id == coach_id))}
+        drawing = []
+        for r, line in enumerate(cells, start=1):
+            drawing.append([None if (r, c) not in by_place else (*by_place[(r, c)], _position(line, c - 1))
+                            for c in range(1, len(line) + 1)])
+        if len(_DRAWINGS) >= _DRAWINGS_MAX:
+            _DRAWINGS.clear()
+        _DRAWINGS[key] = drawing
+    return drawing
+
+
+def seat_cells(trip_id: int, seat_ids, board_seq: int, alight_seq: int, owner: Owner | None,
+               now: datetime | None = None, states: dict[int, str] | None = None) -> list[SeatCell]:
+    """The map cells of a few seats as they are now (what a hold's answer redraws); `states` when
+    the caller knows them (seats it has just held)."""
+    now = now or utcnow()
+    seat_ids = sorted(set(seat_ids))
+    coaches = db.session.execute(sa.select(Coach.id, Coach.layout_id, Coach.code).join(Seat, Seat.coach_id == Coach.id)
+                                 .where(Seat.id.in_(seat_ids)).distinct()).all()
+    if states is None:
+        states = _claim_states(trip_id, seat_ids, board_seq, alight_seq, owner, now)
+    out = []
+    for coach_id, layout_id, code in coaches:
+        for r, line in enumerate(coach_drawing(coach_id, layout_id), start=1):
+            for c, cell in enumerate(line, start=1):
+                if cell is not None and cell[0] in states:
+                    out.append(SeatCell(cell[0], cell[1], cell[2], cell[3], states[cell[0]], r, c, code))
+    return out
 
 
 @dataclass
@@ -337,23 +414,54 @@ def seat_map(trip_id: int, *, class_code: str | None, board_seq: int, alight_seq
     coach = next((t.coach for t in tabs if t.coach.id == coach_id), tabs[0].coach if tabs else None)
     rows: list[list[SeatCell | None]] = []
     if coach is not None:
-        states = seat_states(trip_id, coach.id, board_seq, alight_seq, owner, now)
-        by_place = {(s.row, s.col): s for s in coach.seats}
-        for r, line in enumerate(coach.layout.cells, start=1):
-            cells = []
-            for c, _cell in enumerate(line, start=1):
-                seat = by_place.get((r, c))
-                cells.append(None if seat is None else SeatCell(seat.id, seat.label, seat.kind,
-                                                                 _position(line, c - 1), states[seat.id]))
-            rows.append(cells)
-    hold = None
-    held: list[HeldSeat] = []
+        drawing = coach_drawing(coach.id, coach.layout_id)
+        states = _claim_states(trip_id, [c[0] for line in drawing for c in line if c], board_seq, alight_seq,
+                               owner, now)
+        rows = [[None if cell is None else SeatCell(cell[0], cell[1], cell[2], cell[3], states[cell[0]], r, c)
+                 for c, cell in enumerate(line, start=1)] for r, line in enumerate(drawing, start=1)]
     fare_of = stretch_fares(stretch)
-    if owner is not None and owner.customer_id is not None:
-        hold = db.session.scalar(sa.select(Hold).where(
-            owned_by(owner), Hold.trip_id == trip_id, Hold.board_seq == board_seq, Hold.alight_seq == alight_seq,
-            Hold.status == "active", Hold.expires_at > now).order_by(Hold.id.desc()).limit(1))
-        if hold is not None:
-            held = _held_seats(hold, fare_of)
+    hold, held = owner_hold(trip_id, board_seq, alight_seq, owner, fare_of, now)
     return SeatMap(stretch, tabs, coach, rows, hold, {h.seat_id: h.label for h in held}, rail_seat_limit(), version,
                    fare=fare_of(coach.coach_class) if coach is not None else None, held=held)
+
+
+def owner_hold(trip_id: int, board_seq: int, alight_seq: int, owner: Owner | None, fare_of,
+               now: datetime) -> tuple[Hold | None, list[HeldSeat]]:
+    """The owner's active hold on this stretch of the trip and its seats with their fares."""
+    if owner is None or owner.customer_id is None:
+        return None, []
+    hold = db.session.scalar(sa.select(Hold).where(
+        owned_by(owner), Hold.trip_id == trip_id, Hold.board_seq == board_seq, Hold.alight_seq == alight_seq,
+        Hold.status == "active", Hold.expires_at > now).order_by(Hold.id.desc()).limit(1))
+    return (hold, _held_seats(hold, fare_of)) if hold is not None else (None, [])
+
+
+@dataclass
+class HoldAnswer:
+    """What the page needs after a hold is made or refused: the hold panel and the seats that changed."""
+
+    hold: Hold | None
+    held: list[HeldSeat]
+    limit: int
+    cells: list[SeatCell]
+    panel: bool = True  # whether the hold panel changed (and is in the answer)
+
+    @property
+    def held_total(self) -> Decimal:
+        return sum((h.fare for h in self.held), Decimal("0.00"))
+
+
+def hold_answer(trip_id: int, seat_ids, board_seq: int, alight_seq: int, owner: Owner, *,
+                now: datetime | None = None, hold: Hold | None = None,
+                refused: SeatsTaken | None = None) -> HoldAnswer:
+    """After `hold` was made (its seats are the owner's now): the hold panel and those seats. After
+    a refusal: only the refused seats as they are (the owner's hold did not change)."""
+    now = now or utcnow()
+    if hold is None:
+        states = refused.states if refused is not None else None
+        return HoldAnswer(None, [], rail_seat_limit(),
+                          seat_cells(trip_id, seat_ids, board_seq, alight_seq, owner, now, states), panel=False)
+    stretch = getattr(hold, "stretch", None) or stretch_of(trip_id, board_seq, alight_seq)
+    held = _held_seats(hold, stretch_fares(stretch))
+    return HoldAnswer(hold, held, rail_seat_limit(),
+                      seat_cells(trip_id, seat_ids, board_seq, alight_seq, owner, now, {s: "mine" for s in seat_ids}))

@@ -506,9 +506,7 @@ def block_plan_seats(event_id: int, seat_ids, *, reason: str, actor: Actor, now:
                 raise
             db.session.rollback()
             changes.by_channel.clear()
-            taken = sorted(set(db.session.scalars(sa.select(EventSeatClaim.seat_id).where(
-                EventSeatClaim.seat_id.in_(chosen),
-                sa.or_(EventSeatClaim.status != "held", EventSeatClaim.expires_at > now)))))
+            taken = event_inventory.plan_seats_taken(chosen, now)
             named = [labels[s] for s in taken] or [labels[s] for s in chosen]
             raise SeatsTaken(_refused_message(named), named, taken) from None
         audit.record(actor, "seats.block", "event", event.id,

@@ -1,8 +1,9 @@
 /* The rail seat map (templates/booking/trip_seats.html), on top of htmx and static/js/live.js.
  *
- * The booking block (#booking) carries data-board / data-alight (the stretch looked at), data-hold-tag
- * (the tag of this customer's hold, "" if none), data-limit (seats that may still be chosen), data-words
- * (state names for aria-labels) and data-msg-* (messages, with {placeholders}). This script:
+ * The booking block (#booking) carries data-board / data-alight (the stretch looked at), data-words
+ * (state names for aria-labels) and data-msg-* (messages, with {placeholders}); its #hold-panel carries
+ * data-hold-tag (the tag of this customer's hold, "" if none) and data-limit (seats that may still be
+ * chosen): a hold's answer swaps only the panel and the seats that changed. This script:
  * - applies live changes ("jatra:live" from live.js): a seat held/sold/blocked on an overlapping
  *   stretch turns taken (or "mine" when the tag is ours); if it was ticked here it is unticked and
  *   named. A seat coming free reloads the block (debounced): another claim may still cover it.
@@ -21,6 +22,7 @@
   let focusedSeat = null; // id of the seat last focused, to keep focus when live.js swaps the block
 
   const block = () => document.getElementById("booking");
+  const panel = (root) => root.querySelector("#hold-panel")?.dataset || {};
   const seatInputs = (root) => [...root.querySelectorAll(".coach-grid input[name=seat]")];
   const fill = (text, values) => (text || "").replace(/\{(\w+)\}/g, (m, k) => (k in values ? values[k] : m));
 
@@ -61,7 +63,7 @@
       if (change.state === "free") { freed = true; continue; }
       const input = root.querySelector(`.coach-grid input[name=seat][value="${Number(change.seat)}"]`);
       if (!input) continue; // another coach
-      const mine = Boolean(change.tag) && change.tag === root.dataset.holdTag;
+      const mine = Boolean(change.tag) && change.tag === panel(root).holdTag;
       if (input.checked && !mine) {
         if (holding) continue; // maybe our own new hold: the answer on its way says
         input.checked = false;
@@ -113,14 +115,14 @@
     const out = root.querySelector("[data-seat-count]");
     if (!out) return;
     const n = seatInputs(root).filter((i) => i.checked).length;
-    out.textContent = n ? fill(root.dataset.msgCount, { num: n, limit: root.dataset.limit }) : "";
+    out.textContent = n ? fill(root.dataset.msgCount, { num: n, limit: panel(root).limit }) : "";
   }
 
   function onChange(event) {
     const input = event.target;
     if (!input.matches?.(".coach-grid input[name=seat]")) return;
     const root = block();
-    const limit = Number(root.dataset.limit);
+    const limit = Number(panel(root).limit);
     const ticked = seatInputs(root).filter((i) => i.checked).length;
     if (input.checked && ticked > limit) {
       input.checked = false;

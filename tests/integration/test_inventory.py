@@ -136,7 +136,8 @@ def test_several_seats_are_held_all_or_none(rail_tenant, in_tenant):
             rail.hold_seats(trip.id, seats[0:4], board_seq=0, alight_seq=3, owner=b)
         assert refused.value.labels == ["KA-3"]
         assert "KA-3" in refused.value.message
-        held_by_b = db.session.scalar(sa.select(sa.func.count(SeatClaim.id)).join(Hold).where(Hold.customer_id == b.customer_id))
+        held_by_b = db.session.scalar(sa.select(sa.func.count(SeatClaim.id)).join(Hold)
+                                      .where(Hold.customer_id == b.customer_id))
         assert held_by_b == 0  # none of the three free seats was kept
         assert db.session.scalar(sa.select(sa.func.count(Hold.id)).where(Hold.customer_id == b.customer_id)) == 0
 
@@ -161,7 +162,8 @@ def test_the_sweep_ends_expired_holds_once_and_gives_everything_back(rail_tenant
     with in_tenant(rail_tenant):
         trip, seats = tomorrow_trip()
         a, b = (Owner(customer_id=i) for i in bulk_customers(2))
-        old = rail.hold_seats(trip.id, seats[:2], board_seq=0, alight_seq=3, owner=a, now=utcnow() - timedelta(minutes=6))
+        old = rail.hold_seats(trip.id, seats[:2], board_seq=0, alight_seq=3, owner=a,
+                              now=utcnow() - timedelta(minutes=6))
         live = rail.hold_seats(trip.id, [seats[5]], board_seq=0, alight_seq=3, owner=b)
         assert holds.expire_due() == 1
         assert holds.expire_due() == 0  # harmless twice
@@ -407,3 +409,25 @@ def test_a_guest_who_logs_in_keeps_what_they_held(events_tenant, in_tenant):
         assert holds.adopt_guest_holds("browser-1", customer) == 1
         assert [h.id for h in holds.active_holds(Owner(customer_id=customer), event_id=event_id)] == [hold.id]
         assert holds.active_holds(Owner(guest_key="browser-1"), event_id=event_id) == []
+
+
+def test_the_constraint_refuses_a_claim_that_slips_in_after_the_hold_looked(rail_tenant, in_tenant, monkeypatch):
+    """The read before the insert only refuses early; what lets a hold through is the insert, so a
+    claim committed in between (by a writer that takes no lock) is still refused by the database."""
+    with in_tenant(rail_tenant):
+        trip, seats = tomorrow_trip()
+        [customer] = bulk_customers(1)
+        engine = tenant_db.current_engine()
+        original = rail.take_over_expired
+
+        def someone_sells_first(hold_ids, now, changes):
+            with engine.begin() as conn:
+                conn.execute(sa.text("INSERT INTO seat_claims (trip_id, seat_id, board_seq, alight_seq, status, "
+                                     "created_at) VALUES (:t, :s, 1, 2, 'sold', now())"), {"t": trip.id, "s": seats[0]})
+            return original(hold_ids, now, changes)
+
+        monkeypatch.setattr(rail, "take_over_expired", someone_sells_first)
+        with pytest.raises(SeatsTaken, match="KA-1"):
+            rail.hold_seats(trip.id, seats[:2], board_seq=0, alight_seq=3, owner=Owner(customer_id=customer))
+        assert db.session.scalar(sa.select(sa.func.count(SeatClaim.id)).where(SeatClaim.trip_id == trip.id)) == 1
+        assert overlapping_pairs(trip.id) == 0

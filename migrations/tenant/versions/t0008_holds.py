@@ -86,7 +86,8 @@ def upgrade():
                                 ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["ticket_type_id"], ["ticket_types.id"],
                                 name=op.f("fk_hold_items_ticket_type_id_ticket_types")),
-        sa.ForeignKeyConstraint(["time_slot_id"], ["time_slots.id"], name=op.f("fk_hold_items_time_slot_id_time_slots")),
+        sa.ForeignKeyConstraint(["time_slot_id"], ["time_slots.id"],
+                                name=op.f("fk_hold_items_time_slot_id_time_slots")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_hold_items")),
     )
     op.create_index("ix_hold_items_hold_id", "hold_items", ["hold_id"])
@@ -214,8 +215,8 @@ def downgrade():
             op.drop_constraint(op.f(name), "seat_claims", type_="check")
         op.drop_column("seat_claims", "reason")
         op.drop_column("seat_claims", "hold_id")
-        op.create_check_constraint("ck_seat_claims_status_known", "seat_claims", "status IN ('held', 'sold')")
-        op.create_check_constraint("ck_seat_claims_held_expires", "seat_claims",
+        op.create_check_constraint(op.f("ck_seat_claims_status_known"), "seat_claims", "status IN ('held', 'sold')")
+        op.create_check_constraint(op.f("ck_seat_claims_held_expires"), "seat_claims",
                                    "status = 'sold' OR expires_at IS NOT NULL")
     else:
         op.execute("DROP TRIGGER IF EXISTS tg_seat_claims_no_overlap")
