@@ -267,14 +267,17 @@ def seat_states(trip_id: int, coach_id: int, board_seq: int, alight_seq: int, ow
 
 
 def _claim_states(trip_id: int, seats: list[int], board_seq: int, alight_seq: int, owner: Owner | None,
-                  now: datetime) -> dict[int, str]:
+                  now: datetime, expiries: list | None = None) -> dict[int, str]:
+    """{seat: state}; `expiries` collects when each of the shown holds runs out."""
     states = {s: "free" for s in seats}
     rows = db.session.execute(
-        sa.select(SeatClaim.seat_id, SeatClaim.status, Hold.customer_id, Hold.guest_key)
+        sa.select(SeatClaim.seat_id, SeatClaim.status, Hold.customer_id, Hold.guest_key, SeatClaim.expires_at)
         .outerjoin(Hold, Hold.id == SeatClaim.hold_id)
         .where(SeatClaim.trip_id == trip_id, SeatClaim.seat_id.in_(seats), overlapping(board_seq, alight_seq),
                live_claim(now)))
-    for seat_id, status, customer_id, guest_key in rows:
+    for seat_id, status, customer_id, guest_key, expires_at in rows:
+        if status == "held" and expiries is not None:
+            expiries.append(expires_at)
         state = status
         if status == "held" and owner is not None and (
                 (owner.customer_id is not None and customer_id == owner.customer_id)
@@ -363,6 +366,7 @@ class SeatMap:
     fare: Decimal | None = None  # one seat of the shown coach's class on the stretch
     held: list[HeldSeat] = field(default_factory=list)  # the hold's seats, by label, with their fares
     closed: str | None = None  # why nothing can be held on this trip now (NotOnSale's message)
+    next_expiry: datetime | None = None  # when the first hold shown runs out: its seats are free from then
 
     @property
     def held_total(self) -> Decimal:
@@ -413,16 +417,18 @@ def seat_map(trip_id: int, *, class_code: str | None, board_seq: int, alight_seq
     tabs = coaches_of_class(stretch.trip, class_code, board_seq, alight_seq, now)
     coach = next((t.coach for t in tabs if t.coach.id == coach_id), tabs[0].coach if tabs else None)
     rows: list[list[SeatCell | None]] = []
+    expiries: list[datetime] = []
     if coach is not None:
         drawing = coach_drawing(coach.id, coach.layout_id)
         states = _claim_states(trip_id, [c[0] for line in drawing for c in line if c], board_seq, alight_seq,
-                               owner, now)
+                               owner, now, expiries)
         rows = [[None if cell is None else SeatCell(cell[0], cell[1], cell[2], cell[3], states[cell[0]], r, c)
                  for c, cell in enumerate(line, start=1)] for r, line in enumerate(drawing, start=1)]
     fare_of = stretch_fares(stretch)
     hold, held = owner_hold(trip_id, board_seq, alight_seq, owner, fare_of, now)
     return SeatMap(stretch, tabs, coach, rows, hold, {h.seat_id: h.label for h in held}, rail_seat_limit(), version,
-                   fare=fare_of(coach.coach_class) if coach is not None else None, held=held)
+                   fare=fare_of(coach.coach_class) if coach is not None else None, held=held,
+                   next_expiry=min(expiries, default=None))
 
 
 def owner_hold(trip_id: int, board_seq: int, alight_seq: int, owner: Owner | None, fare_of,

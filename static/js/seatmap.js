@@ -10,6 +10,8 @@
  * - keeps the customer's ticked seats through every reload of the block, and the limit;
  * - moves between seats with the arrow keys (one tab stop for the whole coach);
  * - counts the hold's time down from data-expires-at and reloads the block when it runs out;
+ * - reloads the block when someone else's hold shown on it runs out (data-next-expiry): its seats
+ *   are free from that moment, before any sweep tells the live stream;
  * - shows the "swipe sideways" hint when the coach is wider than the screen.
  */
 (() => {
@@ -197,6 +199,15 @@
     countdownTimer = setInterval(tick, 1000);
   }
 
+  let expiryTimer = null;
+  function othersExpire(root) {
+    clearTimeout(expiryTimer);
+    const at = Date.parse(root.dataset.nextExpiry || "");
+    if (Number.isNaN(at)) return;
+    // A moment after: the server must see the hold as over too (clocks differ by a little).
+    expiryTimer = setTimeout(refresh, Math.max(0, at - Date.now()) + 400);
+  }
+
   function scrollHint(root) {
     const box = root.querySelector(".coach-scroll"), hint = root.querySelector("[data-scroll-hint]");
     if (box && hint) hint.hidden = box.scrollWidth <= box.clientWidth + 1;
@@ -212,6 +223,7 @@
     }
     count(root);
     countdown(root);
+    othersExpire(root);
     scrollHint(root);
   }
 

@@ -259,3 +259,24 @@ def test_with_the_stream_down_the_map_follows_by_polling_and_keeps_the_seats_tic
     expect(visitor.seat(11)).to_be_checked()  # the new block keeps what was ticked
     page.wait_for_timeout(2500)
     assert any(polls), "the polls after the first ask with If-None-Match"
+
+
+def test_a_seat_whose_hold_runs_out_shows_free_to_others_at_once_without_a_sweep(page, live_server, make_tenant,
+                                                                                in_tenant):
+    rail = make_tenant("rail", kind="rail")
+    trip_id = _trip(in_tenant, rail)
+    holder, _ = make_customer(in_tenant, rail, name="Ayesha")
+    with in_tenant(rail):
+        seat = make.seat_ids(db.session.get(Trip, trip_id).train_id)[4]
+        inventory.hold_seats(trip_id, [seat], board_seq=0, alight_seq=2, owner=Owner(customer_id=holder))
+        soon = utcnow() + timedelta(seconds=3)  # the hold is about to run out; no sweep runs in tests
+        db.session.execute(sa.update(Hold).where(Hold.customer_id == holder).values(expires_at=soon))
+        db.session.execute(sa.update(SeatClaim).where(SeatClaim.trip_id == trip_id).values(expires_at=soon))
+        db.session.commit()
+    viewer = Customer(page, live_server, rail, make_customer(in_tenant, rail, name="Bashir")[1])
+    viewer.logs_in()
+    viewer.opens_the_seat_map(trip_id)
+    _sees_as(viewer, 5, "held", timeout=0)
+    left = (soon - utcnow()).total_seconds() * 1000
+    _sees_as(viewer, 5, "free", timeout=int(left) + LIVE)
+    expect(viewer.seat(5)).to_be_enabled()
