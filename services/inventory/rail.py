@@ -94,11 +94,13 @@ def check_on_sale(stretch: Stretch, now: datetime) -> None:
                                first=first.isoformat(), last=last.isoformat())))
 
 
-def seat_labels(seat_ids) -> dict[int, str]:
-    """{seat id: "KA-12"} as printed on a ticket."""
-    rows = db.session.execute(sa.select(Seat.id, Coach.code, Seat.label).join(Coach, Coach.id == Seat.coach_id)
-                              .where(Seat.id.in_(list(seat_ids))))
-    return {seat_id: f"{code}-{label}" for seat_id, code, label in rows}
+def seat_labels(seat_ids, *, train_id: int | None = None) -> dict[int, str]:
+    """{seat id: "KA-12"} as printed on a ticket (only seats of `train_id` when given)."""
+    query = (sa.select(Seat.id, Coach.code, Seat.label).join(Coach, Coach.id == Seat.coach_id)
+             .where(Seat.id.in_(list(seat_ids))))
+    if train_id is not None:
+        query = query.where(Coach.train_id == train_id)
+    return {seat_id: f"{code}-{label}" for seat_id, code, label in db.session.execute(query)}
 
 
 def _taken_message(labels: list[str]) -> str:
@@ -187,9 +189,7 @@ def hold_seats(trip_id: int, seat_ids: list[int], *, board_seq: int, alight_seq:
 
 def seats_of_train(train_id: int, seat_ids: list[int]) -> dict[int, str]:
     """{seat id: "KA-12"} for these seats, all of which must be on the train."""
-    labels = {seat_id: f"{code}-{label}" for seat_id, code, label in db.session.execute(
-        sa.select(Seat.id, Coach.code, Seat.label).join(Coach, Coach.id == Seat.coach_id)
-        .where(Coach.train_id == train_id, Seat.id.in_(seat_ids)))}
+    labels = seat_labels(seat_ids, train_id=train_id)
     if set(labels) != set(seat_ids):
         raise InventoryError(str(_l("Some of the chosen seats are not on this train.")))
     return labels
@@ -360,7 +360,6 @@ class SeatMap:
     coach: Coach | None
     rows: list[list[SeatCell | None]]  # None: an aisle or a position with no seat
     hold: Hold | None
-    held_labels: dict[int, str]
     limit: int
     version: int = 0  # the trip's live version, read before the seats (data-live-version)
     fare: Decimal | None = None  # one seat of the shown coach's class on the stretch
@@ -413,7 +412,7 @@ def seat_map(trip_id: int, *, class_code: str | None, board_seq: int, alight_seq
     try:
         check_on_sale(stretch, now)
     except NotOnSale as exc:  # the page says why, and shows no seats to pick
-        return SeatMap(stretch, [], None, [], None, {}, rail_seat_limit(), version, closed=exc.message)
+        return SeatMap(stretch, [], None, [], None, rail_seat_limit(), version, closed=exc.message)
     tabs = coaches_of_class(stretch.trip, class_code, board_seq, alight_seq, now)
     coach = next((t.coach for t in tabs if t.coach.id == coach_id), tabs[0].coach if tabs else None)
     rows: list[list[SeatCell | None]] = []
@@ -426,7 +425,7 @@ def seat_map(trip_id: int, *, class_code: str | None, board_seq: int, alight_seq
                  for c, cell in enumerate(line, start=1)] for r, line in enumerate(drawing, start=1)]
     fare_of = stretch_fares(stretch)
     hold, held = owner_hold(trip_id, board_seq, alight_seq, owner, fare_of, now)
-    return SeatMap(stretch, tabs, coach, rows, hold, {h.seat_id: h.label for h in held}, rail_seat_limit(), version,
+    return SeatMap(stretch, tabs, coach, rows, hold, rail_seat_limit(), version,
                    fare=fare_of(coach.coach_class) if coach is not None else None, held=held,
                    next_expiry=min(expiries, default=None))
 
