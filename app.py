@@ -57,6 +57,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     _register_blueprints(app)
     _register_commands(app)
 
+    if cfg["JATRA_ENV"] == "development":  # the local gateway simulator, from this process (never in production)
+        from gateways.sandbox import mount
+
+        mount(app)
     from jobs import queue
 
     queue.init_app(app)
@@ -105,6 +109,9 @@ def _register_blueprints(app: Flask) -> None:
     from blueprints import booking
 
     app.register_blueprint(booking.bp, subdomain=site.TENANT)
+    from blueprints import checkout
+
+    app.register_blueprint(checkout.bp, subdomain=site.TENANT)
     common.register(app)
     errors.register(app)
 

@@ -105,6 +105,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "TENANT_DB_MAX_OVERFLOW": int(_env("TENANT_DB_MAX_OVERFLOW", "10")),
         # Holding seats: per customer (or guest session), generous for a person, tight for a bot.
         "RATE_LIMIT_HOLD": _env("RATE_LIMIT_HOLD", "30 per minute;300 per hour"),
+        # Starting payments: per customer (or guest session); a person retries a few times, not hundreds.
+        "RATE_LIMIT_CHECKOUT": _env("RATE_LIMIT_CHECKOUT", "20 per minute;120 per hour"),
+        # The local gateway simulator (gateways/sandbox): `make run` serves it at <site>/sandbox; tests
+        # start their own. Tenants whose gateway mode is "simulator" are sent there.
+        "GATEWAY_SIMULATOR_URL": _env("GATEWAY_SIMULATOR_URL"),
         "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", env == "production"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -123,6 +128,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "JOBS_INLINE": _env_bool("JOBS_INLINE", _env("REDIS_URL") is None),
     }
     cfg.update(overrides)
+    if cfg["JATRA_ENV"] == "development" and not cfg.get("GATEWAY_SIMULATOR_URL"):
+        cfg["GATEWAY_SIMULATOR_URL"] = f"http://127.0.0.1:{cfg['PORT']}/sandbox"  # served by this process (app.py)
 
     if cfg["JATRA_ENV"] == "production":
         problems = _production_problems(cfg)

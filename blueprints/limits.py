@@ -55,6 +55,7 @@ def _site_and_holder() -> str:
 
 register_limit = _limit("RATE_LIMIT_REGISTER")
 hold_limit = _limit("RATE_LIMIT_HOLD", _site_and_holder)
+checkout_limit = _limit("RATE_LIMIT_CHECKOUT", _site_and_holder)
 otp_send_limit = _limit("RATE_LIMIT_OTP_SEND")
 
 

@@ -10,3 +10,5 @@ cron.register(run_for_tenant, queue_name="default", args=(None, "jobs.sessions.p
               name="login-session-purge")
 cron.register(run_for_tenant, queue_name="default", args=(None, "jobs.holds.expire_all"), interval=15,
               name="hold-expiry")
+cron.register(run_for_tenant, queue_name="default", args=(None, "jobs.payments.reconcile_all"), interval=60,
+              name="payment-reconciliation")

@@ -79,3 +79,10 @@ def remove(user_id: int, passenger_id: int) -> bool:
                                                                  SavedPassenger.user_id == user_id))
     db.session.commit()
     return deleted.rowcount == 1
+
+
+def age_on(date_of_birth: date | None, day: date) -> int | None:
+    """Whole years from the date of birth to `day` (what a ticket's age field asks)."""
+    if date_of_birth is None:
+        return None
+    return day.year - date_of_birth.year - ((day.month, day.day) < (date_of_birth.month, date_of_birth.day))

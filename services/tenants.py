@@ -58,6 +58,8 @@ class TenantInfo:
     branding: dict = field(default_factory=dict, repr=False, hash=False, compare=False)
     settings: dict = field(default_factory=dict, repr=False, hash=False, compare=False)
     features: dict = field(default_factory=dict, repr=False, hash=False, compare=False)
+    # gateway name -> {"enabled", "mode", "base_url", "credentials" (sealed)}: services.checkout.gateways
+    payment_gateways: dict = field(default_factory=dict, repr=False, hash=False, compare=False)
 
     @property
     def sales_open(self) -> bool:
@@ -81,6 +83,7 @@ def _info_from_row(row: Tenant) -> TenantInfo:
         branding={**DEFAULT_BRANDING, **(config.branding if config else {})},
         settings={**DEFAULT_SETTINGS, **(config.settings if config else {})},
         features=dict(config.features) if config else {},
+        payment_gateways=dict(config.payment_gateways) if config else {},
     )
 
 
@@ -300,7 +303,7 @@ def set_status(slug: str, status: str) -> TenantInfo:
 
 
 def update_config(slug: str, *, branding: dict | None = None, settings: dict | None = None,
-                  features: dict | None = None) -> TenantInfo:
+                  features: dict | None = None, payment_gateways: dict | None = None) -> TenantInfo:
     row = db.session.scalar(sa.select(Tenant).where(Tenant.slug == slug))
     if row is None:
         raise UnknownTenant(f"no tenant '{slug}'")
@@ -310,6 +313,8 @@ def update_config(slug: str, *, branding: dict | None = None, settings: dict | N
         row.config.settings = {**row.config.settings, **settings}
     if features is not None:
         row.config.features = {**row.config.features, **features}
+    if payment_gateways is not None:
+        row.config.payment_gateways = {**row.config.payment_gateways, **payment_gateways}
     db.session.commit()
     registry.invalidate()
     return _info_from_row(row)

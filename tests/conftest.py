@@ -61,6 +61,26 @@ def platform_db_url(pg_server_url):
     servers.drop_databases(pg_server_url, DB_PREFIX)
 
 
+@pytest.fixture(scope="session")
+def simulator():
+    """The local gateway simulator (gateways/sandbox) on 127.0.0.1, for the whole run; each test
+    that makes it misbehave resets it (the `sandbox` fixture)."""
+    from gateways.sandbox import serve_in_thread
+
+    url, sandbox, stop = serve_in_thread()
+    yield url, sandbox
+    stop()
+
+
+@pytest.fixture
+def sandbox(simulator):
+    """The simulator's state, reset before and after the test: `sandbox.behave(ipn="never")`."""
+    state = simulator[1]
+    state.reset()
+    yield state
+    state.reset()
+
+
 def _make_app(platform_db_url, redis_url, tmp_dir, **extra):
     from app import create_app
     from services import schema
@@ -74,9 +94,10 @@ def _make_app(platform_db_url, redis_url, tmp_dir, **extra):
 
 
 @pytest.fixture(scope="session")
-def app(platform_db_url, redis_url, tmp_path_factory):
+def app(platform_db_url, redis_url, tmp_path_factory, simulator):
     """The app on the test run's PostgreSQL and Redis; CSRF off for the test client's forms."""
-    return _make_app(platform_db_url, redis_url, tmp_path_factory.mktemp("instance"), WTF_CSRF_ENABLED=False)
+    return _make_app(platform_db_url, redis_url, tmp_path_factory.mktemp("instance"), WTF_CSRF_ENABLED=False,
+                     GATEWAY_SIMULATOR_URL=simulator[0])
 
 
 @pytest.fixture
@@ -90,6 +111,22 @@ def production_app(app, platform_db_url, redis_url, tmp_path):
     production.test_client_class = SiteClient
     yield production
     notifications.outbox().warn = False  # a production app logs every outbox message; the others do not
+
+
+@pytest.fixture(scope="session")
+def app_server(app):
+    """The test app served over real HTTP on 127.0.0.1 (threaded), for callers that are servers
+    themselves: the gateway simulator's notifications reach it at http://<slug>.localhost:<port>."""
+    from werkzeug.serving import make_server
+
+    from tests.support.servers import free_port
+
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield port
+    server.shutdown()
 
 
 @pytest.fixture(scope="session")

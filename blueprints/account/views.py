@@ -10,6 +10,7 @@ from blueprints.limits import login_limits, otp_send_limit, otp_verify_limit, re
 from blueprints.redirects import requested_next
 from blueprints.web import client_actor, redirect_to, render, show_error
 from services import customers, otp, passengers
+from services.checkout import lookup
 from services.customers import ContactChange, ContactTaken, CustomerError, Registration
 from services.phones import display_phone
 
@@ -291,4 +292,4 @@ def passenger_delete(passenger_id: int):
 @bp.get("/bookings")
 @customer_required
 def bookings():
-    return render("account/bookings.html", bookings=[])
+    return render("account/bookings.html", bookings=lookup.for_customer(current_customer().account.id))

@@ -30,7 +30,8 @@ DEMO_TENANTS = [
 ]
 
 # tenant slug -> dotted paths of functions that seed its demo data (added by later areas)
-_COMMON = ["services.demo.staff.seed_demo_staff", "services.demo.customers.seed_demo_customer"]
+_COMMON = ["services.demo.staff.seed_demo_staff", "services.demo.customers.seed_demo_customer",
+           "services.demo.payments.seed_demo_payments"]
 SEEDERS: dict[str, list[str]] = {
     "rail": [*_COMMON, "services.rail.demo.seed_demo_railway"],
     "zoo": [*_COMMON, "services.demo.events.seed_zoo"],

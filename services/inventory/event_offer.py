@@ -203,7 +203,11 @@ def _active_hold(owner: Owner | None, event_id: int, now: datetime) -> HoldOffer
     found = holds.active_holds(owner, event_id=event_id, now=now)
     if not found:
         return None
-    hold = found[0]  # holds of one owner on one event are kept in one (services.inventory.events)
+    return hold_offer(found[0], now)  # holds of one owner on one event are kept in one (services.inventory.events)
+
+
+def hold_offer(hold: Hold, now: datetime) -> HoldOffer:
+    """What an event hold keeps: its quantity lines (with their slots) and plan seats, priced."""
     slot_ids = {i.time_slot_id for i in hold.items if i.time_slot_id is not None}
     slots = {s.id: s for s in db.session.scalars(sa.select(TimeSlot).where(TimeSlot.id.in_(slot_ids)))} \
         if slot_ids else {}

@@ -245,16 +245,21 @@ def extend(token: str, owner: Owner, *, now: datetime | None = None) -> Hold:
         hold = get_active(token, owner, now=now, for_update=True)
         if hold.extensions >= 1:
             raise InventoryError(str(_l("This hold has already been extended once.")))
-        expires = now + hold_ttl()
-        hold.expires_at, hold.extensions = expires, hold.extensions + 1
-        db.session.execute(sa.update(SeatClaim).where(SeatClaim.hold_id == hold.id, SeatClaim.status == "held")
-                           .values(expires_at=expires))
-        db.session.execute(sa.update(EventSeatClaim).where(EventSeatClaim.hold_id == hold.id,
-                                                           EventSeatClaim.status == "held").values(expires_at=expires))
+        extend_locked(hold, now)
         transactions.commit()
         return hold
 
     return transactions.run(unit)
+
+
+def extend_locked(hold: Hold, now: datetime) -> None:
+    """Extend a hold the caller has locked (FOR UPDATE) and knows to be active and never extended."""
+    expires = now + hold_ttl()
+    hold.expires_at, hold.extensions = expires, hold.extensions + 1
+    db.session.execute(sa.update(SeatClaim).where(SeatClaim.hold_id == hold.id, SeatClaim.status == "held")
+                       .values(expires_at=expires))
+    db.session.execute(sa.update(EventSeatClaim).where(EventSeatClaim.hold_id == hold.id,
+                                                       EventSeatClaim.status == "held").values(expires_at=expires))
 
 
 def expire_due(*, now: datetime | None = None, batch: int = SWEEP_BATCH) -> int:

@@ -351,6 +351,14 @@ class HeldSeat:
     seat_id: int
     label: str  # "KA-12", as on the ticket
     fare: Decimal
+    fare_class: str = "other"  # ac | first | other: what a cancellation's flat charge depends on
+
+
+def fare_class_of(klass: CoachClass) -> str:
+    """Bangladesh Railway's refund table charges by AC, first class (F_BERTH, F_SEAT, F_CHAIR) or other."""
+    if klass.is_ac:
+        return "ac"
+    return "first" if klass.code.upper().startswith("F_") else "other"
 
 
 @dataclass
@@ -381,12 +389,13 @@ def stretch_fares(stretch: Stretch):
     return lambda klass: fares.fare_for(klass, stretch.distance_km, explicit.get(klass.id))
 
 
-def _held_seats(hold: Hold, fare_of) -> list[HeldSeat]:
+def held_seats(hold: Hold, fare_of) -> list[HeldSeat]:
     rows = db.session.execute(
         sa.select(Seat.id, Coach.code, Seat.label, CoachClass).join(Coach, Coach.id == Seat.coach_id)
         .join(CoachClass, CoachClass.id == Coach.coach_class_id).join(SeatClaim, SeatClaim.seat_id == Seat.id)
         .where(SeatClaim.hold_id == hold.id).order_by(Coach.position, Seat.id))
-    return [HeldSeat(seat_id, f"{code}-{label}", fare_of(klass)) for seat_id, code, label, klass in rows]
+    return [HeldSeat(seat_id, f"{code}-{label}", fare_of(klass), fare_class_of(klass))
+            for seat_id, code, label, klass in rows]
 
 
 def _position(row: str, col: int) -> str:
@@ -438,7 +447,7 @@ def owner_hold(trip_id: int, board_seq: int, alight_seq: int, owner: Owner | Non
     hold = db.session.scalar(sa.select(Hold).where(
         owned_by(owner), Hold.trip_id == trip_id, Hold.board_seq == board_seq, Hold.alight_seq == alight_seq,
         Hold.status == "active", Hold.expires_at > now).order_by(Hold.id.desc()).limit(1))
-    return (hold, _held_seats(hold, fare_of)) if hold is not None else (None, [])
+    return (hold, held_seats(hold, fare_of)) if hold is not None else (None, [])
 
 
 @dataclass
@@ -467,6 +476,6 @@ def hold_answer(trip_id: int, seat_ids, board_seq: int, alight_seq: int, owner: 
         return HoldAnswer(None, [], rail_seat_limit(),
                           seat_cells(trip_id, seat_ids, board_seq, alight_seq, owner, now, states), panel=False)
     stretch = getattr(hold, "stretch", None) or stretch_of(trip_id, board_seq, alight_seq)
-    held = _held_seats(hold, stretch_fares(stretch))
+    held = held_seats(hold, stretch_fares(stretch))
     return HoldAnswer(hold, held, rail_seat_limit(),
                       seat_cells(trip_id, seat_ids, board_seq, alight_seq, owner, now, {s: "mine" for s in seat_ids}))

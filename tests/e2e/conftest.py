@@ -37,9 +37,10 @@ class LiveServer:
 
 
 @pytest.fixture(scope="session")
-def live_server(platform_db_url, redis_url, tmp_path_factory, app):
+def live_server(platform_db_url, redis_url, tmp_path_factory, app, simulator):
     port = free_port()
-    live_app = _make_app(platform_db_url, redis_url, tmp_path_factory.mktemp("live"), PORT=port)
+    live_app = _make_app(platform_db_url, redis_url, tmp_path_factory.mktemp("live"), PORT=port,
+                         GATEWAY_SIMULATOR_URL=simulator[0])
     live_app.testing = False  # real error pages, as a person sees them
     server = make_server("127.0.0.1", port, live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -1,0 +1,36 @@
+"""Payment jobs: send an outbox message, ask for a refund, and the periodic reconciliation (rule 4).
+Each is harmless to run twice: sending claims its row, refunds carry their key to the gateway,
+reconciliation changes nothing that is settled."""
+from __future__ import annotations
+
+from dataclasses import asdict
+
+RECONCILE_SECONDS = 60
+
+
+def deliver_notification(notification_id: int) -> str:
+    from services.checkout import outbox
+
+    return outbox.deliver(notification_id)
+
+
+def process_refund(refund_id: int) -> str:
+    from services.checkout import refunds
+
+    return refunds.process(refund_id)
+
+
+def reconcile_tenant(_slug: str | None = None) -> dict:
+    from services.checkout import reconcile
+
+    return asdict(reconcile.run())
+
+
+def reconcile_all() -> None:
+    """One job per active tenant (inline where jobs run inline)."""
+    from jobs.queue import enqueue
+    from services import tenants
+
+    for info in tenants.list_tenants():
+        if info.status != "suspended":
+            enqueue("jobs.payments.reconcile_tenant", tenant=info.slug)
