@@ -109,9 +109,10 @@ def _register_blueprints(app: Flask) -> None:
     from blueprints import booking
 
     app.register_blueprint(booking.bp, subdomain=site.TENANT)
-    from blueprints import checkout
+    from blueprints import bookings_admin, checkout
 
     app.register_blueprint(checkout.bp, subdomain=site.TENANT)
+    app.register_blueprint(bookings_admin.bp, subdomain=site.TENANT)
     common.register(app)
     errors.register(app)
 

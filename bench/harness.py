@@ -16,11 +16,19 @@ customers' cookies, PLATFORM_DATABASE_URL and REDIS_URL to set data up; the tena
 deregistered and dropped at the end.
 
 Tenants are addressed as `<slug>.localhost` in the Host header, as a browser on this machine would.
+
+`stack(simulator=True)` also starts the local gateway simulator (gateways/sandbox) as a process of
+its own before gunicorn (`python bench/harness.py simulator --port N`: the simulator's app plus one
+read-only bench route, `/_bench/payments`, listing every payment it took) and gives gunicorn its
+URL as GATEWAY_SIMULATOR_URL; `with_gateways()` points a tenant's gateways at it (and marks the
+tenant test, without which production refuses a simulator).
 """
 from __future__ import annotations
 
+import argparse
 import asyncio
 import base64
+import json
 import hashlib
 import os
 import secrets
@@ -35,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlsplit
+import urllib.request
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -56,9 +65,17 @@ class Stack:
     run_id: str
     server: subprocess.Popen | None = None
     made_tenants: list = field(default_factory=list)
+    simulator_url: str | None = None  # the gateway simulator the server pays through (GATEWAY_SIMULATOR_URL)
+    simulator: subprocess.Popen | None = None  # when the bench started it (it then lists its payments)
 
     def host(self, tenant) -> str:
         return f"{tenant.slug}.localhost"
+
+    def site(self, tenant) -> str:
+        """The tenant's host with the server's port: what a browser sends, and what the callback URLs
+        the app gives a gateway must name for the simulator to reach the app."""
+        port = urlsplit(self.base_url).port
+        return f"{tenant.slug}.localhost" + (f":{port}" if port else "")
 
     @contextmanager
     def tenant(self, info):
@@ -69,7 +86,9 @@ class Stack:
             yield info
 
     def server_cpu_seconds(self) -> float | None:
-        """CPU time used so far by the gunicorn master and workers (None when targeting a server)."""
+        """CPU time used so far by the gunicorn master and workers, and by their children that have
+        exited (a worker gunicorn replaced): None when targeting a server. The gateway simulator and
+        this process are not gunicorn's children, so they are not counted."""
         if self.server is None:
             return None
         pids = [self.server.pid] + _children(self.server.pid)
@@ -77,10 +96,27 @@ class Stack:
         for pid in pids:
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                ticks += int(fields[11]) + int(fields[12])  # utime + stime
+                # utime + stime, cutime + cstime (fields 14-17 of proc(5), counted from the state)
+                ticks += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
             except (OSError, IndexError, ValueError):
                 continue
         return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """utime + stime of one process (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def machine_cpu_seconds() -> float:
+    """CPU time the whole machine was busy so far, all cores (everything but idle and iowait in /proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    busy = sum(values[:8]) - values[3] - values[4]  # user nice system idle iowait irq softirq steal
+    return busy / os.sysconf("SC_CLK_TCK")
 
 
 def _children(pid: int) -> list[int]:
@@ -114,9 +150,45 @@ def _wait_healthy(base_url: str, host: str, proc: subprocess.Popen | None, secon
     raise RuntimeError(f"{base_url} did not answer /healthz within {seconds:.0f} s")
 
 
+def _start_simulator(log_dir: str) -> tuple[subprocess.Popen, str]:
+    """The gateway simulator as a process of its own (a session of its own: killed whole at the end)."""
+    port = servers.free_port()
+    log = open(Path(log_dir) / "simulator.log", "w")
+    proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "simulator", "--port", str(port)],
+                            cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the gateway simulator exited with status {proc.returncode} (see {log.name})")
+        try:
+            with urllib.request.urlopen(f"{url}/_bench/payments", timeout=2) as response:
+                if response.status == 200:
+                    return proc, url
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            _stop(proc)
+            raise RuntimeError(f"the gateway simulator did not answer at {url} within 30 s")
+        time.sleep(0.2)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 @contextmanager
-def stack(target: str | None = None, *, server_env: dict | None = None) -> Iterator[Stack]:
-    """The app served the production way (or the one at `target`), and an in-process twin of it."""
+def stack(target: str | None = None, *, server_env: dict | None = None, simulator: bool = False) -> Iterator[Stack]:
+    """The app served the production way (or the one at `target`), and an in-process twin of it.
+    With `simulator`, the gateway simulator too (with `target`: the one at GATEWAY_SIMULATOR_URL)."""
     from app import create_app
 
     run_id = uuid.uuid4().hex[:8]
@@ -125,7 +197,9 @@ def stack(target: str | None = None, *, server_env: dict | None = None) -> Itera
 
         load_dotenv(REPO / ".env")
         app = create_app({"JATRA_ENV": "production", "JOBS_INLINE": True})
-        made = Stack(target.rstrip("/"), app, run_id)
+        made = Stack(target.rstrip("/"), app, run_id, simulator_url=app.config.get("GATEWAY_SIMULATOR_URL"))
+        if simulator and not made.simulator_url:
+            raise RuntimeError("--target with payments needs the server's GATEWAY_SIMULATOR_URL in this environment")
         try:
             yield made
         finally:
@@ -151,8 +225,12 @@ def stack(target: str | None = None, *, server_env: dict | None = None) -> Itera
         **(server_env or {}),
     }
     proc = None
+    sim = sim_url = None
     app = None
     try:
+        if simulator:  # before gunicorn, which is told where it is
+            sim, sim_url = _start_simulator(env["INSTANCE_DIR"])
+            env["GATEWAY_SIMULATOR_URL"] = sim_url
         app = create_app({**env, "JOBS_INLINE": True, "TENANT_CACHE_SECONDS": 0})
         from services import schema
 
@@ -162,16 +240,14 @@ def stack(target: str | None = None, *, server_env: dict | None = None) -> Itera
         proc = subprocess.Popen([str(REPO / ".venv" / "bin" / "gunicorn"), "wsgi:app"], cwd=REPO,
                                 env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
-        made = Stack(f"http://127.0.0.1:{port}", app, run_id, server=proc)
+        made = Stack(f"http://127.0.0.1:{port}", app, run_id, server=proc, simulator_url=sim_url, simulator=sim)
         _wait_healthy(made.base_url, "localhost", proc)
         yield made
     finally:
         if proc is not None:
-            os.killpg(proc.pid, signal.SIGTERM)  # the session gunicorn leads: master and its workers
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+            _stop(proc)  # the session gunicorn leads: master and its workers
+        if sim is not None:
+            _stop(sim)
         if app is not None:
             _forget_redis_keys(app)
         from services import tenant_db
@@ -218,6 +294,60 @@ def rail_tenant(made: Stack, name: str = "Bench Railway"):
         info = tenants.create_tenant(f"bench{made.run_id[:6]}", name, "rail")
     made.made_tenants.append(info)
     return info
+
+
+def with_gateways(made: Stack, tenant, names=("sslcommerz",)):
+    """Point the tenant's gateways `names` at the simulator (the demo tenants' credentials) and mark it
+    test: production refuses a simulator gateway for a tenant that is not. Returns the fresh info."""
+    from services import tenants
+    from services.checkout.gateways import seal_settings
+    from services.demo.payments import DEMO_CREDENTIALS
+
+    with made.app.app_context():
+        gateways = {n: seal_settings(tenant.slug, n, enabled=True, mode="simulator", credentials=DEMO_CREDENTIALS[n])
+                    for n in names}
+        return tenants.update_config(tenant.slug, payment_gateways=gateways, features={"test": True})
+
+
+def simulator_payments(made: Stack) -> list[dict] | None:
+    """Every payment the bench's simulator knows (gateway, ref, tran_id, status, paid, refunded), as it
+    reports them; None when the simulator is not the bench's (it then has no such list)."""
+    if made.simulator is None:
+        return None
+    with urllib.request.urlopen(f"{made.simulator_url}/_bench/payments", timeout=30) as response:
+        return json.loads(response.read())
+
+
+def _serve_simulator(port: int) -> None:
+    """`python bench/harness.py simulator --port N`: gateways/sandbox as `python -m gateways.sandbox`
+    serves it, plus GET /_bench/payments (read only) for the bench's closing check. Quiet: no
+    request log (it would cost this process CPU the machine shares with the server)."""
+    import logging
+
+    from flask import jsonify
+    from werkzeug.serving import make_server
+
+    from gateways.sandbox.app import create_sandbox_app
+    from gateways.sandbox.web import current_sandbox
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    app = create_sandbox_app()
+
+    @app.get("/_bench/payments")
+    def bench_payments():
+        def paid(record) -> bool:  # the customer's money was taken
+            if record.gateway == "bkash":
+                return record.status == "Completed" or record.trx_id is not None
+            return record.customer_choice == "pay" and record.paid_amount is not None
+
+        return jsonify([{"gateway": r.gateway, "ref": r.ref, "tran_id": r.tran_id, "status": r.status,
+                         "paid": paid(r), "paid_amount": str(r.paid_amount) if r.paid_amount is not None else None,
+                         "refunded": str(sum((f.amount for f in r.refunds), 0))}
+                        for r in current_sandbox().transactions])
+
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    print(f"bench gateway simulator on http://127.0.0.1:{server.port}", flush=True)
+    server.serve_forever()
 
 
 # --- customers ----------------------------------------------------------------------------------
@@ -332,3 +462,10 @@ async def trivial_throughput(session: aiohttp.ClientSession, base_url: str, host
     trivial endpoint the hold endpoint's throughput is compared with, same client, same run."""
     return await hammer(session, f"{base_url}/healthz", {"Host": host, "User-Agent": USER_AGENT},
                         seconds=seconds, concurrency=concurrency)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="bench helpers run as processes of their own")
+    parser.add_argument("command", choices=["simulator"])
+    parser.add_argument("--port", type=int, required=True)
+    _serve_simulator(parser.parse_args().port)

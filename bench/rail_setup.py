@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from decimal import Decimal
 from datetime import time, timedelta
 
 import sqlalchemy as sa
@@ -92,3 +93,47 @@ def seats_held(trip_id: int) -> dict:
         "SELECT count(*), count(DISTINCT seat_id), coalesce(sum(alight_seq - board_seq), 0) FROM seat_claims "
         "WHERE trip_id = :trip AND status = 'held'"), {"trip": trip_id}).one()
     return {"claims": row[0], "distinct_seats": row[1], "seat_stretches": int(row[2])}
+
+
+def purchases(trip_id: int) -> dict:
+    """Bookings of this trip by status, payments by status, and seats sold (claims turned to sold)."""
+    bookings = dict(db.session.execute(sa.text(
+        "SELECT status, count(*) FROM bookings WHERE trip_id = :trip GROUP BY status"), {"trip": trip_id}).all())
+    payments = dict(db.session.execute(sa.text(
+        "SELECT p.status, count(*) FROM payments p JOIN bookings b ON b.id = p.booking_id WHERE b.trip_id = :trip "
+        "GROUP BY p.status"), {"trip": trip_id}).all())
+    sold = db.session.scalar(sa.text(
+        "SELECT count(*) FROM seat_claims WHERE trip_id = :trip AND status = 'sold'"), {"trip": trip_id})
+    return {"bookings": bookings, "payments": payments, "seats_sold": sold}
+
+
+def paid_unbooked(paid: list[dict]) -> dict:
+    """Of the payments the simulator took (`paid`: its records, with gateway, tran_id and refunded),
+    those whose booking is neither confirmed nor refunded: must be 0. A payment counts as refunded
+    in full when the simulator gave it all back or a refund of all of it is recorded here (refunds
+    are sent by the job queue, which no worker serves during the bench)."""
+    if not paid:
+        return {"paid": 0, "confirmed": 0, "refunded": 0, "unbooked": 0, "unbooked_samples": []}
+    rows = {row.tran_id: row for row in db.session.execute(sa.text("""
+        SELECT p.tran_id, p.gateway, p.status AS payment_status, b.status AS booking_status,
+               coalesce((SELECT sum(r.amount) FROM refunds r WHERE r.payment_id = p.id AND r.status <> 'failed'), 0)
+                 AS refund_asked
+          FROM payments p JOIN bookings b ON b.id = p.booking_id
+         WHERE p.tran_id = ANY(:ids)"""), {"ids": [p["tran_id"] for p in paid]})}
+    confirmed = refunded = 0
+    unbooked = []
+    for payment in paid:
+        row = rows.get(payment["tran_id"])
+        taken = Decimal(payment.get("paid_amount") or 0)
+        if row is not None and row.gateway == payment["gateway"] and row.booking_status in (
+                "confirmed", "partially_cancelled"):
+            confirmed += 1
+        elif (Decimal(payment.get("refunded") or 0) >= taken or
+              (row is not None and (row.payment_status == "refunded" or row.refund_asked >= taken))):
+            refunded += 1
+        else:
+            unbooked.append({"tran_id": payment["tran_id"], "gateway": payment["gateway"],
+                             "payment": row.payment_status if row else None,
+                             "booking": row.booking_status if row else None})
+    return {"paid": len(paid), "confirmed": confirmed, "refunded": refunded, "unbooked": len(unbooked),
+            "unbooked_samples": unbooked[:5]}

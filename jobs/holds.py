@@ -26,16 +26,24 @@ def expire_all() -> None:
 
 
 def start_embedded_sweeper(app, interval: float = SWEEP_SECONDS) -> threading.Thread:
-    """The embedded default has no `rq cron`: a daemon thread of the serving process sweeps instead."""
+    """The embedded default has no `rq cron`: a daemon thread of the serving process sweeps expired
+    holds instead, and reconciles payments every RECONCILE_SECONDS (jobs.payments)."""
+    from jobs.payments import RECONCILE_SECONDS, reconcile_all
+
+    every = max(int(RECONCILE_SECONDS // interval), 1)
 
     def loop():
-        stop = threading.Event()
+        stop, rounds = threading.Event(), 0
         while not stop.wait(interval):
-            try:
-                with app.app_context():
-                    expire_all()
-            except Exception:  # a sweep that failed is tried again next time round
-                log.exception("hold sweep failed")
+            rounds += 1
+            for due, job in ((True, expire_all), (rounds % every == 0, reconcile_all)):
+                if not due:
+                    continue
+                try:
+                    with app.app_context():
+                        job()
+                except Exception:  # what failed is tried again next time round
+                    log.exception("%s failed", job.__name__)
 
     thread = threading.Thread(target=loop, name="hold-sweeper", daemon=True)
     thread.start()

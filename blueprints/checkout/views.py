@@ -15,7 +15,7 @@ from blueprints.limits import checkout_limit
 from blueprints.web import render
 from models.base import utcnow
 from services import passengers
-from services.checkout import CheckoutError, PaymentServiceDown, gateways, pricing
+from services.checkout import CheckoutError, PaymentServiceDown, gateways, lookup, pricing
 from services.checkout.start import CallbackUrls, CheckoutDetails, Client, start_payment
 from services.inventory import HoldNotFound, holds
 
@@ -69,7 +69,7 @@ def checkout(token):
     customer = current_customer()
     saved = _saved(customer)
     quote = pricing.price_hold(hold, now)
-    form = CheckoutForm.for_quote(quote, gateway_choices(), saved=saved.values(), **_defaults(customer))
+    form = CheckoutForm.for_quote(quote, gateway_choices(), saved=saved.values(), **_defaults(customer, hold))
     status, message = 200, None
     if request.method == "POST":
         status = 422
@@ -89,13 +89,27 @@ def checkout(token):
             else:
                 if started.redirect_url is None:  # nothing to pay
                     return redirect(url_for("checkout.booking", token=started.booking.token), 303)
-                return redirect(started.redirect_url, 303)
+                # Not a redirect: the page's policy (form-action 'self') forbids a form post that
+                # ends on another site. A page that moves on by itself, with a link, is allowed.
+                return render("checkout/to_gateway.html", url=started.redirect_url, gateway=form.gateway.data)
     return render(TEMPLATE, status=status, hold=hold, quote=quote, form=form, message=message, now=now,
                   back_url=_back_url(hold), simulator=_uses_simulator(), saved=saved)
 
 
-def _defaults(customer) -> dict:
-    if customer is None or request.method == "POST":
+def _defaults(customer, hold) -> dict:
+    """What the form starts with: what was given at an earlier try (a retry), else the account's."""
+    if request.method == "POST":
+        return {}
+    earlier = lookup.of_hold(hold.id)
+    if earlier is not None:
+        values = {"contact_name": earlier.contact_name, "contact_phone": earlier.contact_phone,
+                  "contact_email": earlier.contact_email}
+        for item in earlier.items:
+            if item.seat_id:
+                values.update({f"name-{item.seat_id}": item.passenger_name, f"age-{item.seat_id}": item.passenger_age,
+                               f"gender-{item.seat_id}": item.passenger_gender})
+        return values
+    if customer is None:
         return {}
     account = customer.account
     return {"contact_name": account.name, "contact_phone": account.phone, "contact_email": account.email}

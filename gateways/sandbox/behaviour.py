@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
+from decimal import Decimal
 
 from gateways.sandbox.values import money, parse_money
 
@@ -41,6 +42,10 @@ class Behaviour:
             if amount is None:
                 raise ValueError("paid_amount must be a positive amount with at most two decimals")
             object.__setattr__(self, "paid_amount", money(amount))  # canonical "1040.00"
+
+    def charged(self, asked: Decimal) -> Decimal:
+        """What the customer pays when `asked` is asked."""
+        return Decimal(self.paid_amount) if self.paid_amount else asked
 
     def with_flags(self, **flags) -> Behaviour:
         unknown = sorted(set(flags) - {f.name for f in fields(self)})

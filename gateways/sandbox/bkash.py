@@ -111,9 +111,7 @@ class BkashSimulator:
             if not payment.decided:
                 payment.customer_choice, payment.status = outcome, STATUS_OF_CHOICE[outcome]
                 if outcome == "pay":
-                    behaviour = payment.behaviour
-                    payment.paid_amount = parse_money(behaviour.paid_amount) if behaviour.paid_amount \
-                        else payment.amount
+                    payment.paid_amount = payment.behaviour.charged(payment.amount)
                 notification = self._webhook(payment)
             return _callback(payment, CALLBACK_STATUS[payment.customer_choice]), notification, payment.behaviour
 

@@ -117,7 +117,7 @@ class SslcommerzSimulator:
         if outcome == "pay":
             session.val_id = session.decided_at.strftime("%y%m%d%H%M%S") + new_id(length=12)
             self._by_val_id[session.val_id] = session.ref
-            session.paid_amount = parse_money(behaviour.paid_amount) if behaviour.paid_amount else session.amount
+            session.paid_amount = behaviour.charged(session.amount)
         extras = {name: session.init_fields.get(name, "") for name in ("value_a", "value_b", "value_c", "value_d")}
         fields = _signed({"status": session.status, **_payment_fields(session), **extras},
                          self._stores[session.store_id])

@@ -56,7 +56,12 @@ class AfterCommit:
         from services.tenant_db import require_tenant
         from jobs.queue import enqueue
 
+        from models import db
+
         self.changes.publish()
+        # Publishing reads (what is left now): end that transaction before the jobs run, which
+        # inline (the embedded default) open their own session and, on SQLite, need the write lock.
+        db.session.rollback()
         slug = require_tenant().slug
         for job, ids in (("jobs.payments.deliver_notification", self.notifications),
                          ("jobs.payments.process_refund", self.refunds)):

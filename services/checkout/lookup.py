@@ -27,6 +27,12 @@ def latest_payment(booking: Booking) -> Payment | None:
     return booking.payments[-1] if booking.payments else None
 
 
+def of_hold(hold_id: int) -> Booking | None:
+    """The booking a hold became at checkout (to fill the form again when a payment is retried)."""
+    return db.session.scalar(sa.select(Booking).where(Booking.hold_id == hold_id)
+                             .options(selectinload(Booking.items)))
+
+
 def for_customer(customer_id: int) -> list[Booking]:
     """The customer's bookings that are or were real (not the ones abandoned before paying), newest first."""
     return list(db.session.scalars(sa.select(Booking).where(

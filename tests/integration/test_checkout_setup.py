@@ -1,0 +1,55 @@
+"""How checkout is set up: which views skip CSRF, where gateways may point in production, and a
+whole purchase on the embedded default (SQLite, as `make run` sells)."""
+from __future__ import annotations
+
+import pytest
+
+from models import db
+from services.checkout.gateways import GatewayMisconfigured, adapter_for
+from services.inventory import Owner
+from tests.support import payments as pay
+
+
+def test_only_the_gateway_callbacks_are_exempt_from_csrf(app):
+    from extensions import csrf
+
+    assert csrf._exempt_views == {"blueprints.checkout.payments.gateway_return",
+                                  "blueprints.checkout.payments.gateway_ipn"}
+
+
+def test_production_refuses_a_simulator_gateway_unless_the_tenant_is_marked_test(production_app, make_tenant):
+    from services import tenants
+    from services.tenant_db import tenant_context
+
+    zoo = pay.with_gateways(production_app, make_tenant("zoo", "events"), names=("sslcommerz",))
+    with production_app.app_context():
+        with tenant_context(zoo), pytest.raises(GatewayMisconfigured, match="production refuses"):
+            adapter_for("sslcommerz")
+        marked = tenants.update_config(zoo.slug, features={"test": True})
+        production_app.config["GATEWAY_SIMULATOR_URL"] = "http://127.0.0.1:9"
+        with tenant_context(marked):
+            assert adapter_for("sslcommerz").name == "sslcommerz"
+
+
+def test_a_disabled_gateway_cannot_be_chosen(app, make_tenant, in_tenant):
+    zoo = pay.with_gateways(app, make_tenant("zoo", "events"), names=("bkash",))
+    with in_tenant(zoo), pytest.raises(GatewayMisconfigured):
+        adapter_for("sslcommerz")
+
+
+def test_a_whole_purchase_on_sqlite_confirms_with_the_notification_before_the_return(
+        app, make_sqlite_tenant, in_tenant, client_for, sandbox, app_server):
+    zoo = pay.with_gateways(app, make_sqlite_tenant("zoo", "events"))
+    with in_tenant(zoo):
+        owner = Owner(guest_key="g" * 20)
+        hold, _event_id, _type_id = pay.event_hold(owner)
+        started = pay.start(zoo, hold, owner, pay.event_details(), gateway="sslcommerz", port=app_server)
+        ref, token = started.payment.gateway_ref, started.booking.token
+        db.session.rollback()  # the customer's request is over: nothing of it stays open
+        back = sandbox.pay(ref)
+    assert [n.get("status_code") for n in sandbox.notifications] == [200]  # answered at once, not timed out
+    client = client_for(zoo)
+    answer = client.post(back.url.split(f":{app_server}", 1)[1], data=back.fields)
+    assert answer.status_code == 303
+    page = client.get(f"/bookings/{token}")
+    assert "Confirmed — your tickets" in page.get_data(as_text=True)
