@@ -119,6 +119,23 @@ def machine_cpu_seconds() -> float:
     return busy / os.sysconf("SC_CLK_TCK")
 
 
+def database_cpu_seconds(run_id: str) -> dict[int, float]:
+    """{pid: CPU-seconds} of the PostgreSQL backends serving this run's databases (their process
+    titles name the database), and of the Redis server (shared with whatever else uses it)."""
+    found = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            title = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if (title.startswith("postgres: ") and f"jatra_bench_{run_id}" in title) or title.startswith("redis-server"):
+            found[int(proc.name)] = ("redis" if title.startswith("redis-server") else "postgres",
+                                     process_cpu_seconds(int(proc.name)))
+    return found
+
+
 def _children(pid: int) -> list[int]:
     try:
         found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()

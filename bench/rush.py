@@ -471,11 +471,16 @@ async def buy_holds(stack, tenant, trip, buyers: list[Buyer], args) -> dict:
                                                       / max(profile["purchases"], 1), 1)
     purchases = Purchases(stack, tenant, args.gateways, args.concurrency)
     pool = Rush(stack, tenant, trip, [], args.concurrency, args.seed)
+    databases = harness.database_cpu_seconds(stack.run_id)
     others = _other_cpu(stack)
     cpu_before = stack.server_cpu_seconds()
     seconds = await pool.run_pool(purchases.buy, holders)
     cpu_after = stack.server_cpu_seconds()
     others = {k: round(v - others[k], 1) for k, v in _other_cpu(stack).items()}
+    alive = harness.database_cpu_seconds(stack.run_id)
+    for pid, (kind, before) in databases.items():  # a backend gone since: its time before is not to be taken off
+        if pid not in alive:
+            others[kind] = round(others[kind] + before, 1)
     done = purchases.outcomes["confirmed"]
     simulator = harness.simulator_payments(stack)
     if simulator is not None:
@@ -505,7 +510,8 @@ async def buy_holds(stack, tenant, trip, buyers: list[Buyer], args) -> dict:
     }
     if cpu_before is not None:
         others["server"] = round(cpu_after - cpu_before, 1)
-        others["rest"] = round(others["machine"] - others["server"] - others["simulator"] - others["bench_client"], 1)
+        others["rest"] = round(others["machine"] - sum(others[k] for k in ("server", "simulator", "bench_client",
+                                                                            "postgres", "redis")), 1)
         figures["machine_cpu_s"] = others  # where the machine's CPU went over the phase
     if cpu_before is not None:
         cpu = cpu_after - cpu_before
@@ -517,10 +523,15 @@ async def buy_holds(stack, tenant, trip, buyers: list[Buyer], args) -> dict:
 
 
 def _other_cpu(stack) -> dict:
-    """CPU-seconds so far of the whole machine, the simulator (when the bench's) and this process."""
-    return {"machine": harness.machine_cpu_seconds(),
-            "simulator": harness.process_cpu_seconds(stack.simulator.pid) if stack.simulator else 0.0,
-            "bench_client": harness.process_cpu_seconds(os.getpid())}
+    """CPU-seconds so far of the whole machine, the simulator (when the bench's), this process, the
+    PostgreSQL backends of the run's databases (those alive now: a backend that came and went
+    between two readings is missed) and the Redis server."""
+    found = {"machine": harness.machine_cpu_seconds(),
+             "simulator": harness.process_cpu_seconds(stack.simulator.pid) if stack.simulator else 0.0,
+             "bench_client": harness.process_cpu_seconds(os.getpid()), "postgres": 0.0, "redis": 0.0}
+    for kind, seconds in harness.database_cpu_seconds(stack.run_id).values():
+        found[kind] += seconds
+    return found
 
 
 def report(f: dict) -> None:
@@ -571,8 +582,8 @@ def report_purchases(p: dict) -> None:
         m = p["machine_cpu_s"]
         cores_s = round(p["purchase_s"] * (os.cpu_count() or 1), 1)
         print(f"  the machine's CPU over the phase: {m['machine']} s busy of {cores_s} = server {m['server']} + "
-              f"simulator {m['simulator']} + bench client {m['bench_client']} + the rest "
-              f"{m['rest']} (PostgreSQL, Redis, and whatever else runs on the machine)")
+              f"simulator {m['simulator']} + bench client {m['bench_client']} + the run's PostgreSQL backends "
+              f"{m['postgres']} + Redis {m['redis']} + the rest {m['rest']} (the machine's other work)")
     for step, t in p["steps"].items():
         print(f"    {step:<14} {t['n']:>5} requests  p50 {t['p50_ms']:>7} ms  p95 {t['p95_ms']:>7} ms  "
               f"(sum {t['total_s']} s)")

@@ -64,3 +64,30 @@ def health():
     for info in tenants.list_tenants():
         job = enqueue("jobs.health.check_tenant", tenant=info.slug)
         click.echo(f"{info.slug:<12} {job.return_value() or 'queued'}")
+
+
+@tenants_cli.command("gateway")
+@click.argument("slug")
+@click.argument("gateway", type=click.Choice(("sslcommerz", "bkash")))
+@click.option("--mode", type=click.Choice(("live", "sandbox", "simulator")), default="live", show_default=True,
+              help="live: real money; sandbox: the gateway's public sandbox; simulator: the local one.")
+@click.option("--base-url", default=None, help="Another base URL than the mode's own.")
+@click.option("--credential", "credentials", multiple=True, metavar="KEY=VALUE",
+              help="sslcommerz: store_id, store_passwd; bkash: app_key, app_secret, username, password.")
+@click.option("--disable", is_flag=True, help="Keep the settings but offer the gateway to nobody.")
+def gateway(slug, gateway, mode, base_url, credentials, disable):
+    """Set a tenant's payment gateway (credentials are sealed, never stored plain)."""
+    from services.checkout.gateways import CREDENTIAL_KEYS, GatewayMisconfigured, seal_settings
+
+    values = dict(c.split("=", 1) for c in credentials if "=" in c)
+    missing = [k for k in CREDENTIAL_KEYS[gateway] if not values.get(k)]
+    if missing:
+        _fail(click.UsageError(f"missing --credential {', '.join(k + '=...' for k in missing)}"))
+    try:
+        info = tenants.get(slug)
+        settings = seal_settings(info.slug, gateway, enabled=not disable, mode=mode, credentials=values,
+                                 base_url=base_url)
+        tenants.update_config(info.slug, payment_gateways={gateway: settings})
+    except (tenants.TenantError, GatewayMisconfigured) as exc:
+        _fail(exc)
+    click.echo(f"{slug}: {gateway} {'disabled' if disable else 'enabled'} ({mode})")

@@ -17,3 +17,9 @@
     set("gender", saved.dataset.gender);
   });
 })();
+
+/* When the hold's countdown reaches zero, show the page again: it then says the hold has ended
+ * (paying for seats no longer held would only end in a refund). */
+document.addEventListener("jatra:expired", (event) => {
+  if (event.target.closest(".hold-countdown")) window.location.reload();
+});

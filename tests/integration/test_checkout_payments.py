@@ -277,6 +277,24 @@ def test_a_late_ipn_finds_the_booking_the_return_confirmed_and_changes_nothing(s
     assert shop.facts(bought) == CONFIRMED_TICKETS
 
 
+def test_a_return_the_gateway_cannot_confirm_yet_waits_and_the_ipn_after_it_confirms(shop):
+    zoo = shop.zoo()
+    shop.sandbox.behave(ipn="after_return")
+    bought = shop.buy_tickets(zoo)
+    back = shop.pay(bought)
+    shop.sandbox.behave(unreachable=True)  # the validation API is down while the browser comes back
+    assert shop.come_back(bought, back).status_code == 303
+    assert shop.facts(bought)["payments"] == ["initiated"]
+    page = shop.page(bought)
+    assert WAITING in page and CONFIRMED not in page
+
+    shop.sandbox.behave(unreachable=False)
+    assert shop.sandbox.send_held_notifications() == 1
+    assert shop.sandbox.notifications[0]["status_code"] == 200
+    assert shop.facts(bought) == CONFIRMED_TICKETS
+    assert CONFIRMED in shop.page(bought)
+
+
 def test_a_duplicated_ipn_confirms_once(shop):
     zoo = shop.zoo()
     shop.sandbox.behave(ipn="duplicate")
