@@ -1,11 +1,11 @@
 """Letting go: a whole hold, or one seat of it. Each answers with the page the hold was made on."""
 from __future__ import annotations
 
-from flask import abort, request, url_for
+from flask import request, url_for
 
 from blueprints.booking import bp
 from blueprints.booking.forms import SeatReleaseForm
-from blueprints.booking.owner import current_owner
+from blueprints.booking.owner import owned_hold_or_404
 from blueprints.booking.rail_views import render_map, seats_url
 from blueprints.web import is_partial_request, redirect_to
 from flask_babel import gettext as _
@@ -27,17 +27,9 @@ def _back(hold, *, message: str, level: str = "info", status: int = 200):
     return render_event(hold.event_id, message=message, level=level, status=status)
 
 
-def _hold_or_404(token: str):
-    owner = current_owner()
-    hold = holds.owned(token[:64], owner) if owner is not None else None
-    if hold is None:
-        abort(404)
-    return hold, owner
-
-
 @bp.post("/holds/<token>/release")
 def release_hold(token):
-    hold, owner = _hold_or_404(token)
+    hold, owner = owned_hold_or_404(token)
     try:
         holds.release(hold.token, owner)
     except InventoryError as exc:
@@ -47,7 +39,7 @@ def release_hold(token):
 
 @bp.post("/holds/<token>/release-seat")
 def release_seat(token):
-    hold, owner = _hold_or_404(token)
+    hold, owner = owned_hold_or_404(token)
     form = SeatReleaseForm()
     if not form.validate_on_submit():
         return _back(hold, message=_("Choose the seat to let go."), level="error", status=422)
@@ -60,7 +52,7 @@ def release_seat(token):
 
 @bp.post("/holds/<token>/items/<int:item_id>/release")
 def release_item(token, item_id):
-    hold, owner = _hold_or_404(token)
+    hold, owner = owned_hold_or_404(token)
     try:
         holds.release_item(hold.token, item_id, owner)
     except InventoryError as exc:

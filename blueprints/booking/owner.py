@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import session
+from flask import abort, session
 
 from blueprints.account.guard import current_customer
 from services.inventory import Owner
@@ -18,3 +18,14 @@ def current_owner(*, create: bool = False) -> Owner | None:
     if key is None and create:
         key = session["guest"] = secrets.token_urlsafe(24)
     return Owner(guest_key=key) if key else None
+
+
+def owned_hold_or_404(token: str):
+    """(hold, owner): the visitor's own hold with this token in any state, else 404."""
+    from services.inventory import holds
+
+    owner = current_owner()
+    hold = holds.owned(token[:64], owner) if owner is not None else None
+    if hold is None:
+        abort(404)
+    return hold, owner

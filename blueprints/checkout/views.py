@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from flask import abort, current_app, g, redirect, request, url_for
+from flask import current_app, g, redirect, request, url_for
 from flask_babel import get_locale
 
 from blueprints.account.guard import current_customer
-from blueprints.booking.owner import current_owner
+from blueprints.booking.owner import owned_hold_or_404
 from blueprints.checkout import bp
 from blueprints.checkout.forms import CheckoutForm
 from blueprints.limits import checkout_limit
@@ -17,7 +17,7 @@ from models.base import utcnow
 from services import passengers
 from services.checkout import CheckoutError, PaymentServiceDown, gateways, lookup, pricing
 from services.checkout.start import CallbackUrls, CheckoutDetails, Client, start_payment
-from services.inventory import HoldNotFound, holds
+from services.inventory import HoldNotFound
 
 TEMPLATE = "checkout/checkout.html"
 
@@ -43,14 +43,6 @@ def _saved(customer) -> dict:
             for p in passengers.list_for(customer.account.id)}
 
 
-def _hold_or_gone(token: str):
-    owner = current_owner()
-    hold = holds.owned(token[:64], owner) if owner is not None else None
-    if hold is None:
-        abort(404)
-    return hold, owner
-
-
 def _back_url(hold) -> str:
     if hold.trip_id is not None:
         return url_for("booking.trip_seats", trip_id=hold.trip_id, board=hold.board_seq, alight=hold.alight_seq)
@@ -60,7 +52,7 @@ def _back_url(hold) -> str:
 @bp.route("/checkout/<token>", methods=["GET", "POST"])
 @checkout_limit
 def checkout(token):
-    hold, owner = _hold_or_gone(token)
+    hold, owner = owned_hold_or_404(token)
     if g.tenant.kind == "rail" and current_customer() is None:
         return redirect(url_for("account.login", next=request.path))
     now = utcnow()

@@ -20,7 +20,7 @@ from models.sales import EventSeatClaim
 from services import audit, tenant_db, transactions
 from services.audit import Actor
 from services.checkout import CancellationRefused, CheckoutError, outbox, policy, refunds
-from services.checkout.confirm import AfterCommit
+from services.checkout.confirm import AfterCommit, admissions_by_row
 from services.inventory.holds import Changes
 
 CANCELLABLE = ("confirmed", "partially_cancelled")
@@ -135,12 +135,7 @@ def _release(booking: Booking, items: list[BookingItem], changes: Changes) -> No
                                                            EventSeatClaim.status == "sold"))
         for s in plan_seats:
             changes.add(f"event:{booking.event_id}", seat=s, state="free", tag=None)
-    per_type, per_slot = {}, {}
-    for item in items:
-        if item.kind == "admission":
-            per_type[item.ticket_type_id] = per_type.get(item.ticket_type_id, 0) + item.quantity
-            if item.time_slot_id:
-                per_slot[item.time_slot_id] = per_slot.get(item.time_slot_id, 0) + item.quantity
+    per_type, per_slot = admissions_by_row(items)
     for type_id in sorted(per_type):
         db.session.execute(sa.update(TicketType).where(TicketType.id == type_id)
                            .values(sold=TicketType.sold - per_type[type_id]))

@@ -121,11 +121,7 @@ def _paid(payment: Payment, verification, now: datetime, after: AfterCommit) -> 
         _attempt(payment, "failed", "paid twice: refunded", now)
         return "late_refunded"
     _step("booking")
-    changes = Changes()
-    try:
-        with db.session.begin_nested():
-            _sell(booking, now, changes)
-    except SeatsGone:
+    if not _sold(booking, now, after):
         payment.status = "succeeded_late"
         booking.status = "expired"
         _give_back(payment, booking, "late_payment",
@@ -135,17 +131,32 @@ def _paid(payment: Payment, verification, now: datetime, after: AfterCommit) -> 
                      after={"payment": payment.tran_id, "amount": str(payment.paid_amount)})
         after.notifications += outbox.queue(booking, "late_refund", now)
         return "late_refunded"
+    _confirmed(booking, now, after, payment=payment.tran_id, amount=str(payment.paid_amount))
+    _attempt(payment, "paid", None, now)
+    _step("commit")
+    return "confirmed"
+
+
+def _sold(booking: Booking, now: datetime, after: AfterCommit) -> bool:
+    """Sell the booking's items in a savepoint; False (and nothing of it kept) when one is gone."""
+    changes = Changes()
+    try:
+        with db.session.begin_nested():
+            _sell(booking, now, changes)
+    except SeatsGone:
+        return False
     after.changes.by_channel.update(changes.by_channel)
+    return True
+
+
+def _confirmed(booking: Booking, now: datetime, after: AfterCommit, **facts) -> None:
+    """The booking is sold: confirmed, its tickets issued, the customer told, the audit row written."""
     booking.status, booking.confirmed_at = "confirmed", now
     _step("tickets")
     _issue_tickets(booking, now)
     _step("notifications")
     after.notifications += outbox.queue(booking, "booking_confirmed", now)
-    _attempt(payment, "paid", None, now)
-    audit.record(SYSTEM, "booking.confirmed", "booking", booking.id,
-                 after={"reference": booking.reference, "payment": payment.tran_id, "amount": str(payment.paid_amount)})
-    _step("commit")
-    return "confirmed"
+    audit.record(SYSTEM, "booking.confirmed", "booking", booking.id, after={"reference": booking.reference, **facts})
 
 
 def _mismatch(payment: Payment, verification, now: datetime, after: AfterCommit) -> str:
@@ -236,12 +247,21 @@ def _sell_plan_seats(booking: Booking, hold: Hold, seat_ids: list[int], now: dat
         changes.add(f"event:{booking.event_id}", seat=s, state="sold", tag=None)
 
 
-def _sell_quantities(booking: Booking, items: list[BookingItem], now: datetime, changes: Changes) -> None:
-    per_type, per_slot = {}, {}
+def admissions_by_row(items: list[BookingItem]) -> tuple[dict[int, int], dict[int, int]]:
+    """({ticket type id: n}, {slot id: n}) of the admission items: the counters they sell or give back."""
+    per_type: dict[int, int] = {}
+    per_slot: dict[int, int] = {}
     for item in items:
+        if item.kind != "admission":
+            continue
         per_type[item.ticket_type_id] = per_type.get(item.ticket_type_id, 0) + item.quantity
         if item.time_slot_id:
             per_slot[item.time_slot_id] = per_slot.get(item.time_slot_id, 0) + item.quantity
+    return per_type, per_slot
+
+
+def _sell_quantities(booking: Booking, items: list[BookingItem], now: datetime, changes: Changes) -> None:
+    per_type, per_slot = admissions_by_row(items)
     for type_id in sorted(per_type):  # the order every hold and sweep takes these rows in
         _sell_counter(TicketType, type_id, per_type[type_id], now, changes, booking.event_id)
     for slot_id in sorted(per_slot):
@@ -290,20 +310,11 @@ def confirm_free(booking_id: int, *, now: datetime | None = None) -> str:
         booking = db.session.scalar(sa.select(Booking).where(Booking.id == booking_id).with_for_update())
         if booking.status != "pending_payment" or booking.total != Decimal(0):
             return booking.status
-        changes = Changes()
-        try:
-            with db.session.begin_nested():
-                _sell(booking, now, changes)
-        except SeatsGone:
+        if not _sold(booking, now, after):
             booking.status = "expired"
             transactions.commit()
             return "expired"
-        after.changes.by_channel.update(changes.by_channel)
-        booking.status, booking.confirmed_at = "confirmed", now
-        _issue_tickets(booking, now)
-        after.notifications += outbox.queue(booking, "booking_confirmed", now)
-        audit.record(SYSTEM, "booking.confirmed", "booking", booking.id, after={"reference": booking.reference,
-                                                                               "amount": "0"})
+        _confirmed(booking, now, after, amount="0")
         transactions.commit()
         return "confirmed"
 

@@ -22,7 +22,8 @@ from services import crypto, tenant_db
 from services.checkout import CheckoutError
 
 ORDER = ("sslcommerz", "bkash")
-CREDENTIAL_KEYS = {"sslcommerz": ("store_id", "store_passwd"), "bkash": ("app_key", "app_secret", "username", "password")}
+CREDENTIAL_KEYS = {"sslcommerz": ("store_id", "store_passwd"),
+                   "bkash": ("app_key", "app_secret", "username", "password")}
 MODES = ("simulator", "sandbox", "live")
 _adapters: dict[tuple, object] = {}
 _lock = threading.Lock()

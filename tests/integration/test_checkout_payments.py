@@ -260,7 +260,7 @@ def test_the_ipn_and_the_return_in_either_order_confirm_the_booking_once(shop, o
 
 def test_a_late_ipn_finds_the_booking_the_return_confirmed_and_changes_nothing(shop):
     zoo = shop.zoo()
-    shop.sandbox.behave(ipn="late", ipn_delay=0.5)
+    shop.sandbox.behave(ipn="late", ipn_delay=1.0)  # a second: room for the page and the return on a busy machine
     bought = shop.buy_tickets(zoo)
     back = shop.pay(bought)
     page = shop.page(bought)  # the customer's browser is slower to come back than the page loads
@@ -549,7 +549,7 @@ def test_concurrent_ipns_for_one_payment_confirm_it_once(shop, race, monkeypatch
     unguarded = shop.buy_seats(rail)
     unguarded_ipn = shop.pay(unguarded).fields
     # Every racer pauses once it has read the payment: without the lock all of them read it unsettled.
-    confirm.step_hook = lambda step: time.sleep(0.3) if step == "payment" else None
+    confirm.step_hook = lambda step: time.sleep(0.5) if step == "payment" else None
 
     results = _race_ipns(shop, race, guarded, guarded_ipn)
     assert sorted(getattr(r, "state", repr(r)) for r in results) == ["already", "already", "confirmed"], results
@@ -631,7 +631,7 @@ def test_every_attempt_is_recorded_and_a_failed_payment_can_be_retried_on_the_sa
 def test_the_booking_page_waits_then_confirms_without_the_browser_coming_back(shop):
     """A customer who keeps the page open sees it turn from waiting to confirmed once the IPN came."""
     zoo = shop.zoo()
-    shop.sandbox.behave(ipn="late", ipn_delay=0.3)
+    shop.sandbox.behave(ipn="late", ipn_delay=1.0)
     bought = shop.buy_tickets(zoo)
     shop.pay(bought)
     assert WAITING in shop.page(bought)
