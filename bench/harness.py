@@ -119,8 +119,8 @@ def machine_cpu_seconds() -> float:
     return busy / os.sysconf("SC_CLK_TCK")
 
 
-def database_cpu_seconds(run_id: str) -> dict[int, float]:
-    """{pid: CPU-seconds} of the PostgreSQL backends serving this run's databases (their process
+def database_cpu_seconds(run_id: str) -> dict[int, tuple[str, float]]:
+    """{pid: (kind, CPU-seconds)} of the PostgreSQL backends serving this run's databases (their process
     titles name the database), and of the Redis server (shared with whatever else uses it)."""
     found = {}
     for proc in Path("/proc").iterdir():

@@ -170,6 +170,18 @@ def mismatch(*, paid_tran_id: str | None, paid_amount: Decimal | None, paid_curr
     return "; ".join(problems)
 
 
+def paid_outcome(*, paid_tran_id: str | None, paid_amount: Decimal | None, paid_currency: str | None,
+                 tran_id: str, amount: Decimal, currency: str) -> tuple[Outcome, str]:
+    """What a payment the gateway calls paid means for ours: "paid"; "mismatch" when the gateway took
+    money for our tran_id but another amount or currency (it must go back); "failed" when what was
+    paid is another transaction (a replayed or forged callback: nothing of ours was paid)."""
+    reason = mismatch(paid_tran_id=paid_tran_id, paid_amount=paid_amount, paid_currency=paid_currency,
+                      tran_id=tran_id, amount=amount, currency=currency)
+    if not reason:
+        return "paid", ""
+    return ("failed" if paid_tran_id != tran_id else "mismatch"), reason
+
+
 def _shown(amount: Decimal | None) -> str:
     """Two decimals, or all of them when there are more (so 1040.001 never reads as 1040.00)."""
     if amount is None:

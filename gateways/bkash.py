@@ -23,7 +23,7 @@ from gateways.base import (
     Source,
     StartedPayment,
     Verification,
-    mismatch,
+    paid_outcome,
     read_amount,
     wire_amount,
 )
@@ -204,9 +204,9 @@ def _verdict(answer: dict, *, tran_id: str, amount: Decimal, currency: str) -> V
     status = answer.get("transactionStatus")
     paid_amount = read_amount(answer.get("amount"))
     if status == "Completed":
-        reason = mismatch(paid_tran_id=answer.get("merchantInvoiceNumber"), paid_amount=paid_amount,
-                          paid_currency=answer.get("currency"), tran_id=tran_id, amount=amount, currency=currency)
-        outcome: Outcome = "failed" if reason else "paid"
+        outcome, reason = paid_outcome(paid_tran_id=answer.get("merchantInvoiceNumber"), paid_amount=paid_amount,
+                                       paid_currency=answer.get("currency"), tran_id=tran_id, amount=amount,
+                                       currency=currency)
     else:
         outcome, reason = NOT_COMPLETED.get(status, "unknown"), f"bKash transactionStatus {status}"
     return Verification(outcome=outcome, tran_id=answer.get("merchantInvoiceNumber") or None, amount=paid_amount,

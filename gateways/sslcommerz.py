@@ -21,7 +21,7 @@ from gateways.base import (
     Source,
     StartedPayment,
     Verification,
-    mismatch,
+    paid_outcome,
     read_amount,
     wire_amount,
 )
@@ -37,7 +37,7 @@ SIGNED_ALWAYS = ("tran_id", "amount", "currency", "status")  # a verify_key must
 PAID_STATUSES = ("VALID", "VALIDATED")  # VALIDATED: the same val_id validated before, still paid
 CLOSED_STATUSES: dict[str, Outcome] = {"FAILED": "failed", "EXPIRED": "failed", "CANCELLED": "cancelled",
                                        "INVALID_TRANSACTION": "failed"}
-OUTCOME_ORDER: tuple[Outcome, ...] = ("paid", "pending", "failed", "cancelled")
+OUTCOME_ORDER: tuple[Outcome, ...] = ("paid", "mismatch", "pending", "failed", "cancelled")
 # A refund's "success" only means SSLCommerz took the request; the refund query says when it is "refunded".
 REFUND_STATUS: dict[str, RefundStatus] = {"success": "pending", "processing": "pending", "failed": "failed"}
 REFUND_QUERY_STATUS: dict[str, RefundStatus] = {"refunded": "done", "processing": "pending", "cancelled": "failed"}
@@ -183,10 +183,11 @@ def _outcome(record: Mapping, paid_amount: Decimal | None, *, tran_id: str, amou
              currency: str) -> tuple[Outcome, str]:
     status = record.get("status")
     if status in PAID_STATUSES:
-        wrong = mismatch(paid_tran_id=record.get("tran_id"), paid_amount=paid_amount,
-                         paid_currency=record.get("currency"), tran_id=tran_id, amount=amount, currency=currency)
+        outcome, wrong = paid_outcome(paid_tran_id=record.get("tran_id"), paid_amount=paid_amount,
+                                      paid_currency=record.get("currency"), tran_id=tran_id, amount=amount,
+                                      currency=currency)
         if wrong:
-            return "failed", wrong
+            return outcome, wrong
         if str(record.get("risk_level")) != "0":
             return "pending", "held for risk review"
         return "paid", ""

@@ -1,5 +1,5 @@
-"""Forms of the staff booking pages, and the words staff read for each state a booking, its items,
-tickets, payments, refunds and purchase attempts can be in."""
+"""Forms of the staff booking pages, and the words staff read for the codes stored about a booking:
+the states of it, its items, tickets, payments, refunds and purchase attempts; refund kinds, genders."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DecimalField, SelectField, SelectMultipleField, StringField
@@ -9,7 +9,7 @@ from blueprints.converters import INT8_MAX
 from models.bookings import ATTEMPT_RESULTS
 from services.checkout.staff import REASON_MAX
 
-STATUS_LABELS = {
+CODE_LABELS = {
     "booking": {"pending_payment": _l("Awaiting payment"), "confirmed": _l("Confirmed"),
                 "partially_cancelled": _l("Partly cancelled"), "cancelled": _l("Cancelled"),
                 "expired": _l("Expired"), "failed": _l("Failed")},
@@ -22,6 +22,7 @@ STATUS_LABELS = {
     "refund_kind": {"cancellation": _l("Cancellation"), "late_payment": _l("Late payment"),
                     "amount_mismatch": _l("Wrong amount paid"), "duplicate": _l("Paid twice"),
                     "staff": _l("By staff")},
+    "gender": {"female": _l("female"), "male": _l("male"), "other": _l("other")},
     "attempt": {"started": _l("Started"), "paid": _l("Paid"), "failed": _l("Failed"), "abandoned": _l("Abandoned")},
 }
 
@@ -37,7 +38,7 @@ class AttemptFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    result = SelectField(_l("Result"), choices=[("", _l("Any result"))] + [(r, STATUS_LABELS["attempt"][r])
+    result = SelectField(_l("Result"), choices=[("", _l("Any result"))] + [(r, CODE_LABELS["attempt"][r])
                                                                           for r in ATTEMPT_RESULTS],
                          validators=[Optional()])
 

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from blueprints.bookings_admin import bp
-from blueprints.bookings_admin.forms import (STATUS_LABELS, AttemptFilterForm, BookingSearchForm, CancelItemsForm,
+from blueprints.bookings_admin.forms import (CODE_LABELS, AttemptFilterForm, BookingSearchForm, CancelItemsForm,
                                              GoodwillRefundForm)
 from blueprints.staff.guard import current_staff, staff_required
 from blueprints.web import client_actor, money, redirect_to, render, show_error
@@ -38,7 +38,7 @@ def index():
     form = BookingSearchForm(request.args)
     found = lookup.search(form.q.data or "") if form.validate() else []
     return render("bookings_admin/index.html", block="results", status=422 if form.errors else 200, form=form,
-                  bookings=found, labels=STATUS_LABELS)
+                  bookings=found, labels=CODE_LABELS)
 
 
 @bp.get("/attempts")
@@ -47,7 +47,7 @@ def attempts():
     form = AttemptFilterForm(request.args)
     rows = staff_bookings.purchase_attempts(form.result.data or None) if form.validate() else []
     return render("bookings_admin/attempts.html", block="results", status=422 if form.errors else 200, form=form,
-                  rows=rows, labels=STATUS_LABELS)
+                  rows=rows, labels=CODE_LABELS)
 
 
 def _booking_page(booking_id: int, *, block: str | None = None, status: int = 200,
@@ -55,7 +55,7 @@ def _booking_page(booking_id: int, *, block: str | None = None, status: int = 20
     details = staff_bookings.booking_details(booking_id)
     if details is None:
         abort(404)
-    return render(BOOKING_PAGE, block=block, status=status, details=details, labels=STATUS_LABELS,
+    return render(BOOKING_PAGE, block=block, status=status, details=details, labels=CODE_LABELS,
                   can_manage=current_staff().can(MANAGE), cancel_form=cancel_form or CancelItemsForm(formdata=None),
                   refund_form=refund_form or GoodwillRefundForm(formdata=None))
 

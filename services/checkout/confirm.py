@@ -87,6 +87,7 @@ def settle(payment_id: int, verification, *, now: datetime | None = None) -> str
         after.__init__()
         payment = db.session.scalar(sa.select(Payment).where(Payment.id == payment_id).with_for_update())
         if payment.status in SETTLED:
+            db.session.rollback()  # let go of the row lock at once
             return "already"
         payment.checked_at = now
         outcome = verification.outcome

@@ -63,8 +63,7 @@ def booking_details(booking_id: int, *, now: datetime | None = None) -> BookingD
     now = now or utcnow()
     booking = db.session.scalar(sa.select(Booking).where(Booking.id == booking_id).options(
         selectinload(Booking.items), selectinload(Booking.tickets),
-        selectinload(Booking.payments).selectinload(Payment.messages),
-        selectinload(Booking.payments).selectinload(Payment.refunds)))
+        selectinload(Booking.payments).selectinload(Payment.messages)))
     if booking is None:
         return None
     attempts = list(db.session.scalars(sa.select(BookingAttempt).where(BookingAttempt.booking_id == booking.id)

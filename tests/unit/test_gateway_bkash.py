@@ -284,15 +284,17 @@ def test_a_failure_or_cancel_callback_never_executes(status, outcome):
     assert transport.paths() == [GRANT, STATUS]
 
 
-@pytest.mark.parametrize("changes,reason", [
-    ({"merchantInvoiceNumber": "T-9999"}, "tran_id mismatch: paid T-9999, expected T-1001"),
-    ({"amount": "1039.99"}, "amount mismatch: paid 1039.99, expected 1040.00"),
-    ({"currency": "USD"}, "currency mismatch: paid USD, expected BDT"),
+@pytest.mark.parametrize("changes,outcome,reason", [
+    # another transaction's payment: nothing of ours was paid
+    ({"merchantInvoiceNumber": "T-9999"}, "failed", "tran_id mismatch: paid T-9999, expected T-1001"),
+    # ours, but not what we asked: a mismatch, whose money must go back
+    ({"amount": "1039.99"}, "mismatch", "amount mismatch: paid 1039.99, expected 1040.00"),
+    ({"currency": "USD"}, "mismatch", "currency mismatch: paid USD, expected BDT"),
 ])
-def test_a_completed_payment_that_is_not_ours_to_the_paisa_is_not_paid(changes, reason):
+def test_a_completed_payment_that_is_not_ours_to_the_paisa_is_not_paid(changes, outcome, reason):
     gateway, _ = adapter({GRANT: [token("tok-1")], EXECUTE: [payment(**changes)]})
     verification = gateway.verify(callback("success"), **EXPECTED)
-    assert (verification.outcome, verification.reason) == ("failed", reason)
+    assert (verification.outcome, verification.reason) == (outcome, reason)
     assert verification.amount == Decimal(payment(**changes)["amount"])
 
 

@@ -192,7 +192,7 @@ def test_an_invalid_transaction_is_not_paid():
 def test_an_amount_off_by_one_paisa_is_not_paid_and_carries_what_was_paid():
     gateway, _ = adapter({VALIDATION: [validation(amount="1039.99")]})
     verification = gateway.verify(success_callback(), **EXPECTED)
-    assert verification.outcome == "failed"
+    assert verification.outcome == "mismatch"
     assert verification.reason == "amount mismatch: paid 1039.99, expected 1040.00"
     assert verification.amount == Decimal("1039.99")
 
@@ -200,14 +200,14 @@ def test_an_amount_off_by_one_paisa_is_not_paid_and_carries_what_was_paid():
 def test_a_fraction_of_a_paisa_is_not_rounded_away():
     gateway, _ = adapter({VALIDATION: [validation(amount="1040.004")]})
     verification = gateway.verify(success_callback(), **EXPECTED)
-    assert verification.outcome == "failed"
+    assert verification.outcome == "mismatch"
     assert verification.reason == "amount mismatch: paid 1040.004, expected 1040.00"
 
 
 def test_another_currency_is_not_paid():
     gateway, _ = adapter({VALIDATION: [validation(currency="USD")]})
     verification = gateway.verify(success_callback(), **EXPECTED)
-    assert verification.outcome == "failed"
+    assert verification.outcome == "mismatch"
     assert verification.reason == "currency mismatch: paid USD, expected BDT"
 
 
@@ -289,7 +289,7 @@ def test_a_valid_element_with_the_wrong_amount_outranks_a_pending_one():
     # Money was taken for it, so the caller must see it (and its amount) to refund.
     gateway, _ = adapter({TRANSACTION: [query_answer(validation(status="PENDING"), validation(amount="1000.00"))]})
     verification = gateway.query(gateway_ref=None, **EXPECTED)
-    assert verification.outcome == "failed"
+    assert verification.outcome == "mismatch"
     assert verification.reason == "amount mismatch: paid 1000.00, expected 1040.00"
     assert verification.amount == Decimal("1000.00")
 
