@@ -119,21 +119,43 @@ def machine_cpu_seconds() -> float:
     return busy / os.sysconf("SC_CLK_TCK")
 
 
-def database_cpu_seconds(run_id: str) -> dict[int, tuple[str, float]]:
-    """{pid: (kind, CPU-seconds)} of the PostgreSQL backends serving this run's databases (their process
-    titles name the database), and of the Redis server (shared with whatever else uses it)."""
-    found = {}
+def database_cpu_seconds() -> dict[str, float]:
+    """CPU-seconds so far of the PostgreSQL server (postmaster, its live processes, and the backends
+    that have exited, reaped by the postmaster: its children's time) and of the Redis server. Both
+    are the machine's shared servers: other test runs using them meanwhile are counted too."""
+    found = {"postgres": 0.0, "redis": 0.0}
+    tick = os.sysconf("SC_CLK_TCK")
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
-            title = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            comm = (proc / "comm").read_text().strip()
+            if comm not in ("postgres", "redis-server"):
+                continue
+            title = (proc / "cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if (title.startswith("postgres: ") and f"jatra_bench_{run_id}" in title) or title.startswith("redis-server"):
-            found[int(proc.name)] = ("redis" if title.startswith("redis-server") else "postgres",
-                                     process_cpu_seconds(int(proc.name)))
+        ticks = int(fields[11]) + int(fields[12])
+        if comm == "postgres" and not title.startswith("postgres:"):  # the postmaster
+            ticks += int(fields[13]) + int(fields[14])
+        found["postgres" if comm == "postgres" else "redis"] += ticks / tick
     return found
+
+
+def database_sessions(made: Stack) -> int | None:
+    """Connections opened so far to this run's databases (PostgreSQL 14+: pg_stat_database.sessions)."""
+    with made.app.app_context():
+        from models import db
+
+        try:
+            return int(db.session.scalar(sa.text(
+                "SELECT coalesce(sum(sessions), 0) FROM pg_stat_database WHERE datname LIKE :run"),
+                {"run": f"jatra_bench_{made.run_id}%"}))
+        except sa.exc.DBAPIError:
+            return None
+        finally:
+            db.session.remove()
 
 
 def _children(pid: int) -> list[int]:

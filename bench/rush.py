@@ -471,16 +471,15 @@ async def buy_holds(stack, tenant, trip, buyers: list[Buyer], args) -> dict:
                                                       / max(profile["purchases"], 1), 1)
     purchases = Purchases(stack, tenant, args.gateways, args.concurrency)
     pool = Rush(stack, tenant, trip, [], args.concurrency, args.seed)
-    databases = harness.database_cpu_seconds(stack.run_id)
+    sessions = harness.database_sessions(stack) if stack.server is not None else None
     others = _other_cpu(stack)
     cpu_before = stack.server_cpu_seconds()
     seconds = await pool.run_pool(purchases.buy, holders)
     cpu_after = stack.server_cpu_seconds()
     others = {k: round(v - others[k], 1) for k, v in _other_cpu(stack).items()}
-    alive = harness.database_cpu_seconds(stack.run_id)
-    for pid, (kind, before) in databases.items():  # a backend gone since: its time before is not to be taken off
-        if pid not in alive:
-            others[kind] = round(others[kind] + before, 1)
+    await asyncio.sleep(1.5)  # PostgreSQL's statistics arrive within a second or so
+    if sessions is not None:
+        sessions = harness.database_sessions(stack) - sessions
     done = purchases.outcomes["confirmed"]
     simulator = harness.simulator_payments(stack)
     if simulator is not None:
@@ -496,8 +495,8 @@ async def buy_holds(stack, tenant, trip, buyers: list[Buyer], args) -> dict:
     figures = {
         "holders": all_holders, "timed_buyers": len(holders), "purchases": done, "purchase_s": round(seconds, 2),
         "purchases_per_s": round(done / seconds, 2) if seconds else None,
-        "p50_purchase_ms": round(percentile(purchases.latencies, 50) * 1000, 1),
-        "p95_purchase_ms": round(percentile(purchases.latencies, 95) * 1000, 1),
+        "p50_purchase_ms": round(percentile(purchases.latencies, 50) * 1000, 1) if purchases.latencies else None,
+        "p95_purchase_ms": round(percentile(purchases.latencies, 95) * 1000, 1) if purchases.latencies else None,
         "steps": {step: {"n": len(v), "p50_ms": round(percentile(v, 50) * 1000, 1),
                          "p95_ms": round(percentile(v, 95) * 1000, 1), "total_s": round(sum(v), 1)}
                   for step, v in purchases.steps.items()},
@@ -507,13 +506,13 @@ async def buy_holds(stack, tenant, trip, buyers: list[Buyer], args) -> dict:
         "paid_unbooked": unbooked["unbooked"], "bookings": state["bookings"], "payments": state["payments"],
         "bookings_confirmed": state["bookings"].get("confirmed", 0), "seats_sold": state["seats_sold"],
         "step_cpu": profile,
+        "db_connections_opened": sessions,  # by the server (and this bench's checks) over the phase
     }
     if cpu_before is not None:
         others["server"] = round(cpu_after - cpu_before, 1)
         others["rest"] = round(others["machine"] - sum(others[k] for k in ("server", "simulator", "bench_client",
                                                                             "postgres", "redis")), 1)
         figures["machine_cpu_s"] = others  # where the machine's CPU went over the phase
-    if cpu_before is not None:
         cpu = cpu_after - cpu_before
         figures["server_cpu_s"] = round(cpu, 2)
         figures["cpu_s_per_purchase"] = round(cpu / done, 4) if done else None
@@ -523,15 +522,11 @@ async def buy_holds(stack, tenant, trip, buyers: list[Buyer], args) -> dict:
 
 
 def _other_cpu(stack) -> dict:
-    """CPU-seconds so far of the whole machine, the simulator (when the bench's), this process, the
-    PostgreSQL backends of the run's databases (those alive now: a backend that came and went
-    between two readings is missed) and the Redis server."""
-    found = {"machine": harness.machine_cpu_seconds(),
-             "simulator": harness.process_cpu_seconds(stack.simulator.pid) if stack.simulator else 0.0,
-             "bench_client": harness.process_cpu_seconds(os.getpid()), "postgres": 0.0, "redis": 0.0}
-    for kind, seconds in harness.database_cpu_seconds(stack.run_id).values():
-        found[kind] += seconds
-    return found
+    """CPU-seconds so far of the whole machine, the simulator (when the bench's), this process, and
+    the PostgreSQL and Redis servers (shared: other runs using them meanwhile count too)."""
+    return {"machine": harness.machine_cpu_seconds(),
+            "simulator": harness.process_cpu_seconds(stack.simulator.pid) if stack.simulator else 0.0,
+            "bench_client": harness.process_cpu_seconds(os.getpid()), **harness.database_cpu_seconds()}
 
 
 def report(f: dict) -> None:
@@ -582,8 +577,12 @@ def report_purchases(p: dict) -> None:
         m = p["machine_cpu_s"]
         cores_s = round(p["purchase_s"] * (os.cpu_count() or 1), 1)
         print(f"  the machine's CPU over the phase: {m['machine']} s busy of {cores_s} = server {m['server']} + "
-              f"simulator {m['simulator']} + bench client {m['bench_client']} + the run's PostgreSQL backends "
-              f"{m['postgres']} + Redis {m['redis']} + the rest {m['rest']} (the machine's other work)")
+              f"simulator {m['simulator']} + bench client {m['bench_client']} + PostgreSQL {m['postgres']} + "
+              f"Redis {m['redis']} + the rest {m['rest']} (the machine's other work; PostgreSQL and Redis are "
+              f"shared with it too)")
+    if p.get("db_connections_opened") is not None:
+        print(f"  database connections opened over the phase: {p['db_connections_opened']} "
+              f"({round(p['db_connections_opened'] / max(p['purchases'], 1), 1)} per purchase)")
     for step, t in p["steps"].items():
         print(f"    {step:<14} {t['n']:>5} requests  p50 {t['p50_ms']:>7} ms  p95 {t['p95_ms']:>7} ms  "
               f"(sum {t['total_s']} s)")

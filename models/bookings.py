@@ -151,7 +151,7 @@ class Payment(TenantModel):
     booking_id = sa.Column(BIGID, sa.ForeignKey("bookings.id"), nullable=False, index=True)
     gateway = sa.Column(sa.String(16), nullable=False)
     tran_id = sa.Column(sa.String(30), nullable=False, unique=True)  # ours
-    gateway_ref = sa.Column(sa.String(100))  # SSLCommerz sessionkey, then val_id; bKash paymentID
+    gateway_ref = sa.Column(sa.String(100))  # SSLCommerz sessionkey; bKash paymentID (val_id is in the messages)
     gateway_txn = sa.Column(sa.String(100))  # SSLCommerz bank_tran_id; bKash trxID
     amount = sa.Column(MONEY, nullable=False)
     paid_amount = sa.Column(MONEY)  # what the gateway says was taken (differs only on a mismatch)

@@ -104,7 +104,7 @@ def cancel(booking_id: int, item_ids: list[int] | None, *, actor: Actor, full_re
                 raise CheckoutError(str(_l("No payment of this booking can be refunded.")))
             refund = refunds.request(payment, booking, total, kind="staff" if actor.type == "staff" else "cancellation",
                                      reason=f"cancelled: {', '.join(i.item.label for i in wanted.items)}",
-                                     requested_by=actor.label or actor.type, now=now)
+                                     actor=actor, now=now)
             after.refunds.append(refund.id)
         audit.record(actor, "booking.cancelled", "booking", booking.id, before={"status": before},
                      after={"status": booking.status, "items": [i.item.label for i in wanted.items],

@@ -99,6 +99,8 @@ def settle(payment_id: int, verification, *, now: datetime | None = None) -> str
             payment.status, payment.completed_at = outcome, now
             payment.failure_reason = (verification.reason or outcome)[:300]
             _attempt(payment, "failed", payment.failure_reason, now)
+            audit.record(SYSTEM, f"payment.{outcome}", "payment", payment.id,
+                         after={"tran_id": payment.tran_id, "reason": payment.failure_reason})
             result = outcome
         else:
             result = "pending" if payment.status == "initiated" else payment.status
@@ -178,7 +180,7 @@ def _mismatch(payment: Payment, verification, now: datetime, after: AfterCommit)
 def _give_back(payment: Payment, booking: Booking, kind: str, reason: str, now: datetime, after: AfterCommit) -> None:
     amount = (payment.paid_amount or payment.amount) - (payment.refunded_amount or 0)
     if amount > 0:
-        refund = refunds.request(payment, booking, amount, kind=kind, reason=reason, requested_by="system", now=now)
+        refund = refunds.request(payment, booking, amount, kind=kind, reason=reason, actor=SYSTEM, now=now)
         after.refunds.append(refund.id)
 
 

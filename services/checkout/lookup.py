@@ -52,7 +52,7 @@ def search(text: str, *, limit: int = PAGE) -> list[Booking]:
     upper = text.upper()
     conditions = [Booking.reference == upper, Booking.pnr == upper,
                   sa.func.lower(Booking.contact_email) == text.lower()]
-    if re.fullmatch(r"[+0-9 ()-]{6,20}", text):
+    if re.fullmatch(r"[+0-9০-৯ ()-]{6,20}", text):  # Bangla digits too, as normalise_phone reads them
         try:
             conditions.append(Booking.contact_phone == normalise_phone(text))
         except PhoneError:

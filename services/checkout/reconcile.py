@@ -14,8 +14,9 @@ from models import db
 from models.base import utcnow
 from models.bookings import Booking, BookingAttempt, Payment
 from models.sales import Hold
-from services import transactions
+from services import audit, transactions
 from services.checkout import callbacks, outbox, refunds
+from services.checkout.confirm import SYSTEM
 
 log = logging.getLogger(__name__)
 PENDING_AFTER = timedelta(minutes=15)  # a payment still `initiated` this long is asked about
@@ -69,6 +70,8 @@ def _abandon_if_silent(payment_id: int, now: datetime) -> bool:
         if ended:
             db.session.execute(sa.update(BookingAttempt).where(BookingAttempt.payment_id == payment_id)
                                .values(result="abandoned", failure_reason="no payment made", updated_at=now))
+            audit.record(SYSTEM, "payment.abandoned", "payment", payment_id,
+                         after={"reason": "the gateway knows of no payment"})
         else:
             db.session.execute(sa.update(Payment).where(Payment.id == payment_id).values(checked_at=now))
         transactions.commit()
@@ -88,6 +91,9 @@ def expire_unpaid(now: datetime) -> int:
         ids = list(db.session.scalars(sa.update(Booking).where(Booking.status == "pending_payment", hold_over,
                                                                ~in_flight)
                                       .values(status="expired").returning(Booking.id)))
+        for booking_id in ids:
+            audit.record(SYSTEM, "booking.expired", "booking", booking_id, before={"status": "pending_payment"},
+                         after={"status": "expired"})
         if ids:
             db.session.execute(sa.update(BookingAttempt).where(BookingAttempt.booking_id.in_(ids),
                                                                BookingAttempt.result == "started")

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 10
 
 
-def request(payment: Payment, booking: Booking, amount: Decimal, *, kind: str, reason: str, requested_by: str,
+def request(payment: Payment, booking: Booking, amount: Decimal, *, kind: str, reason: str, actor: Actor,
             now: datetime) -> Refund:
     """Reserve `amount` of the payment for a refund and write the pending refund (caller commits)."""
     reserved = db.session.execute(
@@ -41,11 +41,10 @@ def request(payment: Payment, booking: Booking, amount: Decimal, *, kind: str, r
         raise CheckoutError(str(_l("That is more than is left to refund on this payment.")))
     refund = Refund(payment_id=payment.id, booking_id=booking.id, key="R" + secrets.token_hex(10).upper(), kind=kind,
                     amount=amount, reason=reason[:300], status="pending", attempts=0,
-                    requested_by=requested_by[:254], created_at=now)
+                    requested_by=(actor.label or actor.type)[:254], created_at=now)
     db.session.add(refund)
     db.session.flush()
-    audit.record(Actor.system("payments") if requested_by == "system" else Actor("staff", None, requested_by),
-                 "refund.requested", "booking", booking.id,
+    audit.record(actor, "refund.requested", "booking", booking.id,
                  after={"refund": refund.key, "amount": str(amount), "kind": kind, "payment": payment.tran_id})
     return refund
 

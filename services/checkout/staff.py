@@ -108,7 +108,7 @@ def refund_on_behalf(booking_id: int, amount: Decimal, reason: str, *, actor: Ac
             raise CheckoutError(str(_l("That is more than is left to refund on this payment.")), field="amount")
         booking = db.session.get(Booking, booking_id)
         refund = refunds.request(payment, booking, amount, kind="staff", reason=reason,
-                                 requested_by=actor.label or actor.type, now=now)
+                                 actor=actor, now=now)
         audit.record(actor, "refund.on_behalf", "booking", booking.id,
                      after={"refund": refund.key, "amount": str(amount), "reason": reason, "payment": payment.tran_id})
         transactions.commit()

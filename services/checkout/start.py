@@ -17,7 +17,7 @@ from models import db
 from models.base import utcnow
 from models.bookings import Booking, BookingAttempt, BookingItem, Payment
 from models.sales import Hold
-from services import transactions
+from services import audit, transactions
 from services.checkout import CheckoutError, PaymentServiceDown, gateways, messages, pricing, references
 from services.errors import Retryable
 from services.inventory import Owner, holds
@@ -82,6 +82,9 @@ def start_payment(token: str, owner: Owner, details: CheckoutDetails, gateway: s
                                       gateway=gateway, amount=payment.amount, result="started",
                                       ip_address=client.ip, user_agent=(client.user_agent or "")[:300] or None,
                                       created_at=now, updated_at=now))
+        audit.record(audit.Actor("customer", owner.customer_id, None if owner.customer_id else "guest", client.ip,
+                                 client.user_agent), "payment.initiated", "payment", payment.id,
+                     after={"booking": booking.reference, "gateway": gateway, "amount": str(payment.amount)})
         if hold.extensions == 0:  # rule 3: once, for the time at the gateway
             holds.extend_locked(hold, now)
         transactions.commit({"uq_bookings_pnr": Retryable(str(transactions.RETRY_MESSAGE))})

@@ -61,16 +61,19 @@ def live_claim(now: datetime):
 
 
 # Made once: an alias is a new set of column objects, costly to make on every request.
+# The whole statement is made once, at import, in one thread: building it from shared aliases in many
+# request threads at once raced inside SQLAlchemy under load (NoSuchColumnError 'alight.trip_id').
 _BOARD, _ALIGHT = sa.orm.aliased(TripStop, name="board"), sa.orm.aliased(TripStop, name="alight")
+_STRETCH = (sa.select(Trip, _BOARD, _ALIGHT)
+            .join(_BOARD, sa.and_(_BOARD.trip_id == Trip.id, _BOARD.seq == sa.bindparam("board_seq")))
+            .join(_ALIGHT, sa.and_(_ALIGHT.trip_id == Trip.id, _ALIGHT.seq == sa.bindparam("alight_seq")))
+            .where(Trip.id == sa.bindparam("trip_id"), _BOARD.seq < _ALIGHT.seq))
 
 
 def stretch_of(trip_id: int, board_seq: int, alight_seq: int) -> Stretch:
     """The trip and its two stops, or InventoryError when they are not a forward stretch of it."""
-    board, alight = _BOARD, _ALIGHT
     found = db.session.execute(  # one round trip: this runs for every hold and every map
-        sa.select(Trip, board, alight).join(board, sa.and_(board.trip_id == Trip.id, board.seq == board_seq))
-        .join(alight, sa.and_(alight.trip_id == Trip.id, alight.seq == alight_seq))
-        .where(Trip.id == trip_id, board.seq < alight.seq)).first()
+        _STRETCH, {"trip_id": trip_id, "board_seq": board_seq, "alight_seq": alight_seq}).first()
     if found is not None:
         return Stretch(*found)
     if db.session.get(Trip, trip_id) is None:

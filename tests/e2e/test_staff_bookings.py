@@ -46,6 +46,7 @@ def test_an_operator_finds_a_booking_by_pnr_and_cancels_a_seat_with_a_full_refun
     page.get_by_role("button", name="Log in").click()
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Bookings").click()
     expect(page.get_by_role("heading", name="Bookings", level=1)).to_be_visible()
+    page.wait_for_load_state()  # htmx (a deferred script) is listening from here on
     page.evaluate("window.__sameDocument = true")
 
     # Active search: the results change as the PNR is typed, without leaving the page.
