@@ -5,7 +5,6 @@ from gateways.bkash import Bkash
 from gateways.sslcommerz import SSLCommerz
 
 ADAPTERS = {"sslcommerz": SSLCommerz, "bkash": Bkash}
-LABELS = {"sslcommerz": "SSLCommerz (cards, mobile banking)", "bkash": "bKash"}
 LIVE_URLS = {"sslcommerz": "https://securepay.sslcommerz.com", "bkash": "https://tokenized.pay.bka.sh/v1.2.0-beta"}
 SANDBOX_URLS = {"sslcommerz": "https://sandbox.sslcommerz.com",
                 "bkash": "https://tokenized.sandbox.bka.sh/v1.2.0-beta"}

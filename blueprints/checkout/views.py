@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 from flask import current_app, g, redirect, request, url_for
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 
 from blueprints.account.guard import current_customer
 from blueprints.booking.owner import owned_hold_or_404
@@ -22,10 +23,11 @@ from services.inventory import HoldNotFound
 TEMPLATE = "checkout/checkout.html"
 
 
-def gateway_choices() -> list[tuple[str, str]]:
-    from gateways import LABELS
+GATEWAY_LABELS = {"sslcommerz": _l("SSLCommerz (cards, mobile banking)"), "bkash": _l("bKash")}
 
-    return [(name, LABELS[name]) for name in gateways.enabled()]
+
+def gateway_choices() -> list[tuple[str, str]]:
+    return [(name, GATEWAY_LABELS[name]) for name in gateways.enabled()]
 
 
 def callback_urls(gateway: str) -> CallbackUrls:
@@ -94,8 +96,9 @@ def _defaults(customer, hold) -> dict:
         return {}
     earlier = lookup.of_hold(hold.id)
     if earlier is not None:
+        last = lookup.latest_payment(earlier)
         values = {"contact_name": earlier.contact_name, "contact_phone": earlier.contact_phone,
-                  "contact_email": earlier.contact_email}
+                  "contact_email": earlier.contact_email, "gateway": last.gateway if last else None}
         for item in earlier.items:
             if item.seat_id:
                 values.update({f"name-{item.seat_id}": item.passenger_name, f"age-{item.seat_id}": item.passenger_age,
