@@ -93,8 +93,8 @@ def settle(payment_id: int, verification, *, now: datetime | None = None) -> str
         outcome = verification.outcome
         if outcome == "paid":
             result = _paid(payment, verification, now, after)
-        elif outcome == "mismatch":
-            result = _mismatch(payment, verification, now, after)
+        elif outcome == "mismatch":  # once: a replayed mismatch finds what was taken recorded already
+            result = _mismatch(payment, verification, now, after) if payment.paid_amount is None else "already"
         elif outcome in ("failed", "cancelled") and payment.status == "initiated":
             payment.status, payment.completed_at = outcome, now
             payment.failure_reason = (verification.reason or outcome)[:300]
