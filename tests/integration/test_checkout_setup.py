@@ -53,3 +53,22 @@ def test_a_whole_purchase_on_sqlite_confirms_with_the_notification_before_the_re
     assert answer.status_code == 303
     page = client.get(f"/bookings/{token}")
     assert "Confirmed — your tickets" in page.get_data(as_text=True)
+
+
+def test_free_tickets_are_confirmed_without_a_gateway(app, make_tenant, in_tenant, sandbox):
+    from models.bookings import Booking, Payment, Ticket
+    from models.events import TicketType
+
+    zoo = pay.with_gateways(app, make_tenant("zoo", "events"))
+    with in_tenant(zoo):
+        owner = Owner(guest_key="f" * 20)
+        hold, _event_id, type_id = pay.event_hold(owner, quantity=3, price="0")
+        started = pay.start(zoo, hold, owner, pay.event_details())
+        assert started.redirect_url is None and started.payment is None
+        booking = db.session.get(Booking, started.booking.id)
+        assert booking.status == "confirmed" and booking.total == 0
+        assert db.session.query(Ticket).filter_by(booking_id=booking.id).count() == 3
+        assert db.session.query(Payment).filter_by(booking_id=booking.id).count() == 0
+        counters = db.session.get(TicketType, type_id)
+        assert (counters.sold, counters.held) == (3, 0)
+    assert sandbox.transactions == []  # nobody was sent to pay nothing
