@@ -14,6 +14,8 @@ from gateways import bkash
 from gateways.base import Callback, ForgedCallback, GatewayConfig, GatewayError, PaidPayment, PaymentRequest
 from gateways.bkash import Bkash
 from gateways.http import HttpClient
+from tests.support import gateway_fakes as fakes
+from tests.support.gateway_fakes import FakeResponse
 
 BASE = "https://tokenized.sandbox.bka.sh/v1.2.0-beta"
 CREDENTIALS = {"app_key": "app-k", "app_secret": "app-s", "username": "jatra", "password": "pw"}
@@ -25,32 +27,7 @@ CREATE, EXECUTE, STATUS, REFUND = f"{PREFIX}/create", f"{PREFIX}/execute", f"{PR
 EXPECTED = {"tran_id": "T-1001", "amount": Decimal("1040.00"), "currency": "BDT"}
 
 
-class FakeResponse:
-    def __init__(self, payload: dict, status_code: int = 200):
-        self.payload, self.status_code = payload, status_code
-
-    def json(self) -> dict:
-        return self.payload
-
-
-class FakeTransport:
-    """Stands in for requests.Session: records each request and answers from canned replies queued per path
-    (a dict is a 200 JSON answer, a FakeResponse is sent as it is, an exception is raised)."""
-
-    def __init__(self, replies: dict[str, list]):
-        self.replies, self.sent = replies, []
-
-    def request(self, method: str, url: str, **kwargs) -> FakeResponse:
-        path = urlsplit(url).path
-        self.sent.append((method, path, kwargs))
-        reply = self.replies[path].pop(0)
-        if isinstance(reply, Exception):
-            raise reply
-        return reply if isinstance(reply, FakeResponse) else FakeResponse(reply)
-
-    def paths(self) -> list[str]:
-        return [path for _, path, _ in self.sent]
-
+class FakeTransport(fakes.FakeTransport):
     def tokens_used(self) -> list[str]:
         return [kwargs["headers"]["Authorization"] for _, path, kwargs in self.sent
                 if path not in (GRANT, REFRESH)]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import replace
 from decimal import Decimal
-from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -15,6 +14,7 @@ from gateways.base import Callback, ForgedCallback, GatewayConfig, GatewayError,
 from gateways.base import PaymentRequest
 from gateways.http import HttpClient
 from gateways.sslcommerz import SSLCommerz, sign, verify_sign
+from tests.support.gateway_fakes import FakeTransport
 
 PASSWD = "jatra@ssl"
 CONFIG = GatewayConfig(name="sslcommerz", base_url="https://sandbox.sslcommerz.com",
@@ -23,33 +23,6 @@ SESSION = "/gwprocess/v4/api.php"
 VALIDATION = "/validator/api/validationserverAPI.php"
 TRANSACTION = "/validator/api/merchantTransIDvalidationAPI.php"
 EXPECTED = {"tran_id": "T-1001", "amount": Decimal("1040.00"), "currency": "BDT"}
-
-
-class FakeResponse:
-    def __init__(self, payload: dict, status_code: int = 200):
-        self.payload, self.status_code = payload, status_code
-
-    def json(self) -> dict:
-        return self.payload
-
-
-class FakeTransport:
-    """Stands in for requests.Session: records each request and answers from canned replies queued per path
-    (a dict is a 200 JSON answer, an exception is raised)."""
-
-    def __init__(self, replies: dict[str, list]):
-        self.replies, self.sent = replies, []
-
-    def request(self, method: str, url: str, **kwargs) -> FakeResponse:
-        path = urlsplit(url).path
-        self.sent.append((method, path, kwargs))
-        reply = self.replies[path].pop(0)
-        if isinstance(reply, Exception):
-            raise reply
-        return FakeResponse(reply)
-
-    def paths(self) -> list[str]:
-        return [path for _, path, _ in self.sent]
 
 
 def adapter(replies: dict[str, list]) -> tuple[SSLCommerz, FakeTransport]:
