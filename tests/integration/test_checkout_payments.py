@@ -37,7 +37,7 @@ from tests.support.people import bulk_customers, remove_test_tenants  # noqa: F4
 
 WAITING = "Payment is being confirmed"
 CONFIRMED = "Confirmed — your tickets"
-RETRY = "Payment failed — your seats are held until"
+RETRY = "Payment failed — your tickets are held until"  # a zoo: tickets, not seats
 TOO_LATE = "Your payment came too late — it is being refunded"
 EMAIL = "rahima@example.com"
 STEPS = ("payment", "booking", "tickets", "notifications", "commit")
