@@ -1,4 +1,5 @@
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from models.platform import TENANT_KINDS
@@ -85,6 +86,8 @@ def gateway(slug, gateway, mode, base_url, credentials, disable):
         _fail(click.UsageError(f"missing --credential {', '.join(k + '=...' for k in missing)}"))
     try:
         info = tenants.get(slug)
+        if current_app.config["JATRA_ENV"] == "production" and mode != "live" and not info.features.get("test"):
+            raise GatewayMisconfigured(f"production refuses --mode {mode} for {slug}, which is not marked test")
         settings = seal_settings(info.slug, gateway, enabled=not disable, mode=mode, credentials=values,
                                  base_url=base_url)
         tenants.update_config(info.slug, payment_gateways={gateway: settings})

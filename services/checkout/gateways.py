@@ -67,6 +67,15 @@ def base_url(mode: str, name: str, override: str | None = None) -> str:
     return (SANDBOX_URLS if mode == "sandbox" else LIVE_URLS)[name]
 
 
+def takes_no_money(mode: str, url: str) -> bool:
+    """A sandbox or the simulator, by its mode or by its URL (a "live" gateway pointed at a sandbox)."""
+    from gateways import SANDBOX_URLS
+
+    simulator = (current_app.config.get("GATEWAY_SIMULATOR_URL") or "").rstrip("/")
+    return (mode != "live" or url.rstrip("/") in {u.rstrip("/") for u in SANDBOX_URLS.values()}
+            or bool(simulator and url.startswith(simulator)))
+
+
 def adapter_for(name: str, *, require_enabled: bool = True):
     """The adapter for one of the tenant's enabled gateways, or GatewayMisconfigured."""
     from gateways import adapter
@@ -77,10 +86,12 @@ def adapter_for(name: str, *, require_enabled: bool = True):
     if not settings or (require_enabled and not settings.get("enabled")):
         raise GatewayMisconfigured(str(_l("That payment method is not available.")))
     mode = settings.get("mode", "live")
-    if (mode != "live" and current_app.config["JATRA_ENV"] == "production"
-            and not tenant.features.get("test")):
+    guarded = current_app.config["JATRA_ENV"] == "production" and not tenant.features.get("test")
+    if guarded and mode != "live":
         raise GatewayMisconfigured(f"{name} is set to {mode}, which production refuses for a tenant not marked test")
     url = base_url(mode, name, settings.get("base_url"))
+    if guarded and takes_no_money(mode, url):
+        raise GatewayMisconfigured(f"{name} points at {url}, which production refuses for a tenant not marked test")
     key = (tenant.slug, name, url, settings.get("credentials"))
     with _lock:
         found = _adapters.get(key)

@@ -31,6 +31,21 @@ def test_production_refuses_a_simulator_gateway_unless_the_tenant_is_marked_test
             assert adapter_for("sslcommerz").name == "sslcommerz"
 
 
+def test_production_refuses_a_live_gateway_pointed_at_a_sandbox(production_app, make_tenant):
+    from services import tenants
+    from services.checkout.gateways import seal_settings
+    from services.demo.payments import DEMO_CREDENTIALS
+    from services.tenant_db import tenant_context
+
+    zoo = make_tenant("zoo", "events")
+    with production_app.app_context():
+        settings = seal_settings(zoo.slug, "bkash", enabled=True, mode="live", credentials=DEMO_CREDENTIALS["bkash"],
+                                 base_url="https://tokenized.sandbox.bka.sh/v1.2.0-beta")
+        zoo = tenants.update_config(zoo.slug, payment_gateways={"bkash": settings})
+        with tenant_context(zoo), pytest.raises(GatewayMisconfigured, match="production refuses"):
+            adapter_for("bkash")
+
+
 def test_a_disabled_gateway_cannot_be_chosen(app, make_tenant, in_tenant):
     zoo = pay.with_gateways(app, make_tenant("zoo", "events"), names=("bkash",))
     with in_tenant(zoo), pytest.raises(GatewayMisconfigured):
