@@ -87,3 +87,26 @@ def test_free_tickets_are_confirmed_without_a_gateway(app, make_tenant, in_tenan
         counters = db.session.get(TicketType, type_id)
         assert (counters.sold, counters.held) == (3, 0)
     assert sandbox.transactions == []  # nobody was sent to pay nothing
+
+
+def test_the_gateway_command_seals_the_credentials(app, make_tenant):
+    import sqlalchemy as sa
+
+    from models.platform import Tenant, TenantConfig
+    from services import tenants
+    from services.tenant_db import tenant_context
+
+    zoo = make_tenant("zoo", "events")
+    runner = app.test_cli_runner()
+    missing = runner.invoke(args=["tenants", "gateway", zoo.slug, "bkash", "--credential", "app_key=k"])
+    assert missing.exit_code != 0 and "app_secret" in missing.output
+    done = runner.invoke(args=["tenants", "gateway", zoo.slug, "sslcommerz", "--mode", "sandbox", "--credential",
+                               "store_id=zoo01", "--credential", "store_passwd=very-secret-pass"])
+    assert done.exit_code == 0, done.output
+    with app.app_context():
+        stored = db.session.scalar(sa.select(TenantConfig.payment_gateways).join(Tenant)
+                                   .where(Tenant.slug == zoo.slug))
+        assert stored["sslcommerz"]["mode"] == "sandbox" and stored["sslcommerz"]["enabled"] is True
+        assert "very-secret-pass" not in str(stored)  # sealed, never plain
+        with tenant_context(tenants.get(zoo.slug)):
+            assert adapter_for("sslcommerz").name == "sslcommerz"
