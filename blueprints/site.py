@@ -12,7 +12,8 @@ from services import tenant_db, tenants
 PLATFORM = ""
 TENANT = "tenant"
 # Endpoints a suspended tenant still serves (load balancers, assets).
-_ALWAYS_SERVED = {"static", "healthz", "readyz"}
+# A suspended tenant still hears from the gateways: money paid before the suspension is settled.
+_ALWAYS_SERVED = {"static", "healthz", "readyz", "checkout.gateway_return", "checkout.gateway_ipn"}
 
 
 def site_of(host: str, platform_domain: str) -> str:

@@ -27,10 +27,10 @@ def reconcile_tenant(_slug: str | None = None) -> dict:
 
 
 def reconcile_all() -> None:
-    """One job per active tenant (inline where jobs run inline)."""
+    """One job per tenant, suspended ones too: money paid to them is settled all the same (inline
+    where jobs run inline)."""
     from jobs.queue import enqueue
     from services import tenants
 
     for info in tenants.list_tenants():
-        if info.status != "suspended":
-            enqueue("jobs.payments.reconcile_tenant", tenant=info.slug)
+        enqueue("jobs.payments.reconcile_tenant", tenant=info.slug)

@@ -13,6 +13,7 @@ from blueprints.booking.owner import owned_hold_or_404
 from blueprints.checkout import bp
 from blueprints.checkout.forms import CheckoutForm
 from blueprints.limits import checkout_limit
+from blueprints.site import sales_required
 from blueprints.web import render
 from models.base import utcnow
 from services import passengers
@@ -52,6 +53,7 @@ def _back_url(hold) -> str:
 
 
 @bp.route("/checkout/<token>", methods=["GET", "POST"])
+@sales_required
 @checkout_limit
 def checkout(token):
     hold, owner = owned_hold_or_404(token)

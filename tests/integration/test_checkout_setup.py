@@ -110,3 +110,28 @@ def test_the_gateway_command_seals_the_credentials(app, make_tenant):
         assert "very-secret-pass" not in str(stored)  # sealed, never plain
         with tenant_context(tenants.get(zoo.slug)):
             assert adapter_for("sslcommerz").name == "sslcommerz"
+
+
+def test_a_suspended_tenant_still_settles_a_payment_made_before_and_maintenance_pauses_checkout(
+        app, make_tenant, in_tenant, client_for, sandbox, app_server):
+    from models.bookings import Booking
+    from services import tenants
+
+    zoo = pay.with_gateways(app, make_tenant("zoo", "events"))
+    with in_tenant(zoo):
+        owner = Owner(guest_key="s" * 20)
+        hold, _event_id, _type_id = pay.event_hold(owner)
+        started = pay.start(zoo, hold, owner, pay.event_details(), port=app_server)
+        ref, booking_id, token = started.payment.gateway_ref, started.booking.id, hold.token
+        db.session.rollback()
+    with app.app_context():
+        tenants.set_status(zoo.slug, "suspended")
+    sandbox.pay(ref)
+    assert [n.get("status_code") for n in sandbox.notifications] == [200]
+    with in_tenant(zoo):
+        assert db.session.get(Booking, booking_id).status == "confirmed"
+    assert client_for(zoo).get("/events").status_code == 503  # everything else is closed
+
+    with app.app_context():
+        tenants.set_status(zoo.slug, "maintenance")
+    assert client_for(zoo).get(f"/checkout/{token}").status_code == 503
