@@ -94,3 +94,39 @@ def gateway(slug, gateway, mode, base_url, credentials, disable):
     except (tenants.TenantError, GatewayMisconfigured) as exc:
         _fail(exc)
     click.echo(f"{slug}: {gateway} {'disabled' if disable else 'enabled'} ({mode})")
+
+
+# Settings an operator may change here, each with how its value is read from the command line.
+SETTINGS = {
+    "hold_minutes": int, "advance_sale_days": int, "max_seats_per_booking": int, "max_event_seats_per_order": int,
+    "timezone": str, "currency": str, "booking_prefix": str, "vat_percent": float,
+    "service_charge_per_ticket": float, "service_charge_percent": float, "refund_policy": "json",
+}
+
+
+@tenants_cli.command("set")
+@click.argument("slug")
+@click.argument("pairs", nargs=-1, required=True, metavar="KEY=VALUE...")
+def set_settings(slug, pairs):
+    """Change a tenant's settings, e.g. `vat_percent=15 service_charge_per_ticket=20`, or
+    `refund_policy='[{"hours": 24, "inclusive": true, "percent": 0}]'` (see services/checkout/policy.py)."""
+    import json
+
+    from services.checkout.policy import validated
+
+    values = {}
+    for pair in pairs:
+        key, _, raw = pair.partition("=")
+        kind = SETTINGS.get(key)
+        if kind is None:
+            _fail(click.UsageError(f"unknown setting {key!r}; one of: {', '.join(sorted(SETTINGS))}"))
+        try:
+            value = json.loads(raw) if kind == "json" else kind(raw)
+            values[key] = validated(value) if key == "refund_policy" else value
+        except ValueError as exc:
+            _fail(click.UsageError(f"{key}: {exc}"))
+    try:
+        tenants.update_config(tenants.get(slug).slug, settings=values)
+    except tenants.TenantError as exc:
+        _fail(exc)
+    click.echo(f"{slug}: " + ", ".join(f"{k}={v}" for k, v in values.items()))

@@ -47,3 +47,23 @@ def describe(policy: list[dict]) -> list[tuple[float, bool, str, object]]:
     """(hours, inclusive, "flat" | "percent", value) per tier, for the page that explains the policy."""
     return [(float(t["hours"]), bool(t.get("inclusive")), "flat" if "flat" in t else "percent",
              t["flat"] if "flat" in t else t.get("percent", 0)) for t in policy]
+
+
+def validated(policy) -> list[dict]:
+    """A refund policy as a tenant may set it, or ValueError saying what is wrong with it."""
+    if not isinstance(policy, list):
+        raise ValueError("a refund policy is a list of tiers")
+    for tier in policy:
+        if not isinstance(tier, dict) or not isinstance(tier.get("hours"), (int, float)) or tier["hours"] < 0:
+            raise ValueError('each tier needs "hours": a number of hours before the start, 0 or more')
+        if ("flat" in tier) == ("percent" in tier):
+            raise ValueError('each tier has either "flat" (taka by fare class) or "percent" (deducted)')
+        if "percent" in tier and not (isinstance(tier["percent"], (int, float)) and 0 <= tier["percent"] <= 100):
+            raise ValueError('"percent" is from 0 to 100')
+        if "flat" in tier and not (isinstance(tier["flat"], dict) and all(
+                isinstance(v, (int, float)) and v >= 0 for v in tier["flat"].values())):
+            raise ValueError('"flat" maps fare classes (ac, first, other) to taka, 0 or more')
+    hours = [float(t["hours"]) for t in policy]
+    if hours != sorted(hours, reverse=True):
+        raise ValueError("tiers go from the most hours before the start to the fewest")
+    return policy

@@ -135,3 +135,25 @@ def test_a_suspended_tenant_still_settles_a_payment_made_before_and_maintenance_
     with app.app_context():
         tenants.set_status(zoo.slug, "maintenance")
     assert client_for(zoo).get(f"/checkout/{token}").status_code == 503
+
+
+def test_operators_set_prices_and_the_refund_policy_from_the_command_line(app, make_tenant, in_tenant):
+    from services import tenants
+    from services.checkout import pricing
+    from services.checkout.cancel import tenant_policy
+
+    zoo = pay.with_gateways(app, make_tenant("zoo", "events"))
+    runner = app.test_cli_runner()
+    bad = runner.invoke(args=["tenants", "set", zoo.slug, 'refund_policy=[{"hours": 24}]'])
+    assert bad.exit_code != 0 and "flat" in bad.output
+    assert runner.invoke(args=["tenants", "set", zoo.slug, "colour=red"]).exit_code != 0
+    done = runner.invoke(args=["tenants", "set", zoo.slug, "vat_percent=15", "service_charge_per_ticket=10",
+                               'refund_policy=[{"hours": 48, "inclusive": false, "percent": 10}]'])
+    assert done.exit_code == 0, done.output
+    with app.app_context():
+        zoo = tenants.get(zoo.slug)
+    with in_tenant(zoo):
+        hold, _event_id, _type_id = pay.event_hold(Owner(guest_key="p" * 20), quantity=2, price="200")
+        quote = pricing.price_hold(hold, hold.created_at)
+        assert (quote.subtotal, quote.vat, quote.service_charge, quote.total) == (400, 60, 20, 480)
+        assert tenant_policy() == [{"hours": 48, "inclusive": False, "percent": 10}]

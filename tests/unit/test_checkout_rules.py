@@ -199,3 +199,25 @@ def test_what_the_simulator_posts_back_verifies_with_the_adapter_and_a_tampered_
     assert not verify_sign(tampered, PASSWD)
     with pytest.raises(ForgedCallback):
         adapter.parse_callback(tampered, source="ipn")
+
+
+@pytest.mark.parametrize("bad", [
+    {"hours": 24, "percent": 0},  # not a list
+    [{"percent": 10}],  # no hours
+    [{"hours": 24}],  # neither flat nor percent
+    [{"hours": 24, "percent": 10, "flat": {"other": 25}}],  # both
+    [{"hours": 24, "percent": 120}],
+    [{"hours": 24, "flat": {"other": -5}}],
+    [{"hours": 6, "percent": 75}, {"hours": 24, "percent": 25}],  # not from most hours to fewest
+])
+def test_a_refund_policy_that_does_not_make_sense_is_refused(bad):
+    from services.checkout.policy import validated
+
+    with pytest.raises(ValueError):
+        validated(bad)
+
+
+def test_the_default_policies_are_valid():
+    from services.checkout.policy import BANGLADESH_RAILWAY, FREE_UNTIL_24_HOURS, validated
+
+    assert validated(BANGLADESH_RAILWAY) is BANGLADESH_RAILWAY and validated(FREE_UNTIL_24_HOURS)
