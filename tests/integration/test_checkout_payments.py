@@ -663,3 +663,49 @@ def test_a_different_amount_paid_is_not_confirmed_and_what_was_taken_is_refunded
     shop.reconcile(zoo)
     assert shop.facts(bought)["refunds"] == [("amount_mismatch", Decimal("1.00"), "done")]
     assert [r.amount for r in shop.at_gateway(bought).refunds] == [Decimal("1.00")]
+
+
+def test_an_abandoned_payment_and_its_booking_end_and_the_seats_stay_free(shop):
+    """The customer left at the gateway's page: nothing paid, no callback. Reconciliation asks the
+    gateway (nothing known), gives up after two hours (payment failed, attempt abandoned, audited),
+    and the unpaid booking whose hold ran out becomes expired; the tickets went back with the hold."""
+    zoo = shop.zoo()
+    bought = shop.buy_tickets(zoo)
+    assert shop.reconcile(zoo, minutes=20).asked == 1  # asked, the gateway knows of no payment: still waiting
+    assert shop.facts(bought)["payments"] == ["initiated"]
+    later = shop.reconcile(zoo, minutes=150)
+    assert (later.abandoned, later.expired) == (1, 1)
+    facts_now = shop.facts(bought)
+    assert (facts_now["booking"], facts_now["payments"], facts_now["attempts"]) == ("expired", ["failed"],
+                                                                                   ["abandoned"])
+    with shop.in_tenant(zoo):
+        actions = set(db.session.scalars(sa.select(AuditLog.action).where(AuditLog.action.in_(
+            ("payment.abandoned", "booking.expired")))))
+        assert actions == {"payment.abandoned", "booking.expired"}
+    assert shop.reconcile(zoo, minutes=151).expired == 0  # harmless to run again
+
+
+def test_a_message_the_provider_refuses_stays_queued_with_its_reason_and_is_sent_later(shop, monkeypatch):
+    from services import notifications
+    from services.checkout import outbox
+
+    zoo = shop.zoo()
+    bought = shop.buy_tickets(zoo)
+    refusing = notifications.OutboxSender()
+    monkeypatch.setattr(refusing, "send_sms", lambda to, text: (_ for _ in ()).throw(OSError("provider down")))
+    monkeypatch.setattr(notifications, "_sender", refusing)
+    shop.come_back(bought, shop.pay(bought))
+    with shop.in_tenant(zoo):
+        sms = db.session.scalar(sa.select(Notification).where(Notification.booking_id == bought.booking_id,
+                                                              Notification.channel == "sms"))
+        assert (sms.status, sms.attempts, sms.last_error) == ("queued", 1, "provider down")
+        sms_id = sms.id
+    working = notifications.OutboxSender()
+    monkeypatch.setattr(notifications, "_sender", working)
+    with shop.in_tenant(zoo):
+        reference = db.session.get(Booking, bought.booking_id).reference
+        assert outbox.due(utcnow() + timedelta(minutes=2)) == [sms_id]
+        assert outbox.deliver(sms_id) == "sent"
+        assert outbox.deliver(sms_id) == "not due"  # sent once, never twice
+    [sent] = working.messages()
+    assert sent.channel == "sms" and reference in sent.text
