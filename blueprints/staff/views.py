@@ -28,6 +28,8 @@ class StaffPage:
 
 # Only pages that exist: an area adds its pages here when it lands (bookings, reports, the gate scanner).
 STAFF_PAGES = (
+    StaffPage("bookings_admin.index", _l("Bookings"),
+              _l("Find a booking; its payments, refunds and cancellations; every purchase attempt."), "bookings.view"),
     StaffPage("staff.people", _l("Staff"), _l("Add staff, change their roles, deactivate accounts."),
               "staff.manage"),
     StaffPage("staff.audit_log", _l("Audit log"), _l("Who did what, and when."), "audit.view"),
