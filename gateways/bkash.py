@@ -106,7 +106,9 @@ class Bkash:
         return Callback(tran_id=None, gateway_ref=str(fields["paymentID"]), status=status, raw=fields)
 
     def verify(self, callback: Callback, *, tran_id: str, amount: Decimal, currency: str) -> Verification:
-        if callback.status == "success":
+        # Only the browser's success callback leads to execute; a webhook tells of a payment executed
+        # already (or not at all), so the status query answers it.
+        if callback.status == "success" and "transactionStatus" not in callback.raw:
             executed = self._execute(callback.gateway_ref)
             if executed is not None:
                 return _verdict(executed, tran_id=tran_id, amount=amount, currency=currency)

@@ -340,3 +340,12 @@ def test_a_refused_refund_says_why():
 def test_refund_status_without_a_refund_is_failed():
     gateway, _ = adapter({GRANT: [token("tok-1")], REFUND: [error("2056", "Invalid Payment State")]})
     assert gateway.refund_status(PAID, refund_ref=None, refund_key="RF-1").status == "failed"
+
+
+def test_a_webhook_telling_of_a_completed_payment_is_answered_by_the_status_query_not_execute():
+    gateway, transport = adapter({GRANT: [token("tok-1")], STATUS: [payment()]})
+    webhook = {"paymentID": "P-1", "trxID": "TRX-1", "transactionStatus": "Completed", "amount": "1040.00",
+               "currency": "BDT", "merchantInvoiceNumber": "T-1001"}
+    verification = gateway.verify(gateway.parse_callback(webhook, source="ipn"), **EXPECTED)
+    assert verification.outcome == "paid"
+    assert transport.paths() == [GRANT, STATUS]  # execute is the browser callback's alone
