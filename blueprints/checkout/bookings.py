@@ -4,8 +4,6 @@ payment is being confirmed, updates itself (htmx polls its status block, and the
 gateway when the answer is slow to come). Cancelling, where the policy allows, is a page of its own."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 
@@ -17,7 +15,6 @@ from models.base import utcnow
 from services.checkout import CheckoutError, callbacks, cancel as cancellation, lookup
 
 TEMPLATE = "checkout/booking.html"
-ASK_GATEWAY_AFTER = timedelta(seconds=15)  # a payment still unconfirmed this long: ask the gateway ourselves
 
 
 def _booking_or_404(token: str):
@@ -39,10 +36,7 @@ def _may_cancel(booking) -> bool:
 def booking(token):
     booking = _booking_or_404(token)
     now = utcnow()
-    payment = lookup.latest_payment(booking)
-    if (payment is not None and payment.status == "initiated" and now - payment.created_at > ASK_GATEWAY_AFTER
-            and (payment.checked_at is None or now - payment.checked_at > ASK_GATEWAY_AFTER)):
-        callbacks.check_now(payment.id, now=now)
+    if callbacks.check_if_slow(lookup.latest_payment(booking), now=now):
         booking = _booking_or_404(token)
     view = lookup.view_of(booking, now)
     owner = current_owner()

@@ -6,7 +6,7 @@ changes nothing."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -15,6 +15,9 @@ from models.base import utcnow
 from models.bookings import Booking, Payment
 from services import audit
 from services.checkout import confirm, gateways, messages
+
+
+ASK_GATEWAY_AFTER = timedelta(seconds=15)  # a payment still unconfirmed this long: ask the gateway ourselves
 
 
 @dataclass(frozen=True)
@@ -110,3 +113,14 @@ def check_now(payment_id: int, *, now: datetime | None = None) -> str:
         return "pending"
     messages.record(payment_id, gateway, "query", verification.outcome, verification.raw)
     return confirm.settle(payment_id, verification, now=now)
+
+
+def check_if_slow(payment: Payment | None, *, now: datetime | None = None) -> bool:
+    """While a customer waits on the booking page: ask the gateway about a payment whose answer is
+    slow to come (at most once per ASK_GATEWAY_AFTER). Returns whether it asked."""
+    now = now or utcnow()
+    if (payment is None or payment.status != "initiated" or now - payment.created_at <= ASK_GATEWAY_AFTER
+            or (payment.checked_at is not None and now - payment.checked_at <= ASK_GATEWAY_AFTER)):
+        return False
+    check_now(payment.id, now=now)
+    return True

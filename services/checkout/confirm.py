@@ -201,8 +201,8 @@ def _sell(booking: Booking, now: datetime, changes: Changes) -> None:
         from services.inventory.rail import lock_seats
 
         lock_seats(booking.trip_id, sorted(i.seat_id for i in items if i.seat_id))  # before the hold's row
-    end_holds([hold.id], "checked_out", now, changes)  # nothing when it has ended already
-    db.session.execute(sa.update(Hold).where(Hold.id == hold.id).values(status="checked_out", ended_at=now))
+    if not end_holds([hold.id], "checked_out", now, changes):  # it had ended already (a late payment)
+        db.session.execute(sa.update(Hold).where(Hold.id == hold.id).values(status="checked_out", ended_at=now))
     if booking.trip_id is not None:
         _sell_rail(booking, [i.seat_id for i in items if i.seat_id], now, changes)
     plan_seats = [i.plan_seat_id for i in items if i.plan_seat_id]
