@@ -65,14 +65,15 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     queue.init_app(app)
     if _serves_embedded(app):
-        from jobs.holds import start_embedded_sweeper
+        from jobs import embedded
 
-        start_embedded_sweeper(app)
+        embedded.start(app)
     return app
 
 
 def _serves_embedded(app: Flask) -> bool:
-    """`flask run` on the embedded default (no Redis, so no `rq cron`): sweep expired holds in-process.
+    """`flask run` on the embedded default (no Redis, so no `rq cron` nor workers): scheduled and
+    periodic jobs run in-process (jobs/embedded.py).
     Under the reloader only the child process serves (WERKZEUG_RUN_MAIN)."""
     import os
     import sys
@@ -113,6 +114,12 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(checkout.bp, subdomain=site.TENANT)
     app.register_blueprint(bookings_admin.bp, subdomain=site.TENANT)
+    from blueprints import messages_admin
+
+    app.register_blueprint(messages_admin.bp, subdomain=site.TENANT)
+    from blueprints import ticket_keys
+
+    app.register_blueprint(ticket_keys.bp, subdomain=site.TENANT)
     common.register(app)
     errors.register(app)
 

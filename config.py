@@ -126,6 +126,10 @@ def load_config(overrides: dict | None = None) -> dict:
         "SQLALCHEMY_ECHO": _env_bool("SQLALCHEMY_ECHO", False),
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
         "JOBS_INLINE": _env_bool("JOBS_INLINE", _env("REDIS_URL") is None),
+        "JOBS_QUEUE": _env("JOBS_QUEUE", "default"),  # the RQ queue jobs go to (`rq worker` listens to it)
+        # messages: the first retry's wait (then x4 each time); the development outbox in production too
+        "NOTIFY_RETRY_SECONDS": float(_env("NOTIFY_RETRY_SECONDS", "30")),
+        "MESSAGES_TO_OUTBOX": _env_bool("MESSAGES_TO_OUTBOX", False),
     }
     cfg.update(overrides)
     if cfg["JATRA_ENV"] == "development" and not cfg.get("GATEWAY_SIMULATOR_URL"):

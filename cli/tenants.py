@@ -96,6 +96,69 @@ def gateway(slug, gateway, mode, base_url, credentials, disable):
     click.echo(f"{slug}: {gateway} {'disabled' if disable else 'enabled'} ({mode})")
 
 
+def _disable_channel(slug: str, channel: str) -> None:
+    """Keep the channel's settings but send nothing through them (messages fail as not configured)."""
+    info = tenants.get(slug)
+    tenants.update_config(info.slug, message_channels={channel: {**info.message_channels.get(channel, {}),
+                                                                  "enabled": False}})
+
+
+@tenants_cli.command("sms")
+@click.argument("slug")
+@click.argument("provider", type=click.Choice(("sslwireless",)))
+@click.option("--url", default="https://smsplus.sslwireless.com", show_default=True,
+              help="The provider's API address (the account's own, when it has one).")
+@click.option("--sid", default=None, help="The sender id (masking or stakeholder id) the provider gave.")
+@click.option("--credential", "credentials", multiple=True, metavar="KEY=VALUE", help="sslwireless: api_token.")
+@click.option("--disable", is_flag=True, help="Keep the settings but send no SMS through them.")
+def sms(slug, provider, url, sid, credentials, disable):
+    """Set a tenant's SMS provider (the API token is sealed, never stored plain)."""
+    from services.notify.channels import ChannelError, seal_sms
+
+    try:
+        if disable:
+            _disable_channel(slug, "sms")
+        else:
+            settings = seal_sms(tenants.get(slug).slug, provider=provider, url=url, sid=sid,
+                                credentials=dict(c.split("=", 1) for c in credentials if "=" in c))
+            tenants.update_config(slug, message_channels={"sms": settings})
+    except (tenants.TenantError, ChannelError) as exc:
+        _fail(exc)
+    click.echo(f"{slug}: SMS {'disabled' if disable else f'through {provider} at {url} as {sid}'}")
+
+
+@tenants_cli.command("email")
+@click.argument("slug")
+@click.option("--host", default=None, help="The SMTP server.")
+@click.option("--security", type=click.Choice(("starttls", "tls", "none")), default="starttls", show_default=True,
+              help="starttls: upgrade a plain connection (port 587); tls: TLS from the start (465); none: plain.")
+@click.option("--port", type=int, default=None, help="Default: 587, 465 or 25 by --security.")
+@click.option("--from", "sender", default=None, help='The From address, e.g. "Dhaka Zoo <tickets@zoo.example>".')
+@click.option("--username", default=None, help="Log in as this user (the password is asked for when not given).")
+@click.option("--password", default=None, help="The SMTP password (sealed).")
+@click.option("--disable", is_flag=True, help="Keep the settings but send no email through them.")
+def email(slug, host, security, port, sender, username, password, disable):
+    """Set a tenant's SMTP server for email (the password is sealed, never stored plain)."""
+    from services.notify.channels import ChannelError, seal_email
+    from services.notify.smtp import DEFAULT_PORTS
+
+    if not disable and not (host and sender):
+        _fail(click.UsageError("missing --host and --from"))
+    if username and password is None and not disable:
+        password = click.prompt("SMTP password", hide_input=True)
+    try:
+        if disable:
+            _disable_channel(slug, "email")
+        else:
+            port = port or DEFAULT_PORTS[security]
+            settings = seal_email(tenants.get(slug).slug, host=host, port=port, security=security, sender=sender,
+                                  username=username, password=password)
+            tenants.update_config(slug, message_channels={"email": settings})
+    except (tenants.TenantError, ChannelError) as exc:
+        _fail(exc)
+    click.echo(f"{slug}: email {'disabled' if disable else f'through {host}:{port} ({security}) from {sender}'}")
+
+
 # Settings an operator may change here, each with how its value is read from the command line.
 SETTINGS = {
     "hold_minutes": int, "advance_sale_days": int, "max_seats_per_booking": int, "max_event_seats_per_order": int,

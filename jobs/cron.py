@@ -12,3 +12,5 @@ cron.register(run_for_tenant, queue_name="default", args=(None, "jobs.holds.expi
               name="hold-expiry")
 cron.register(run_for_tenant, queue_name="default", args=(None, "jobs.payments.reconcile_all"), interval=60,
               name="payment-reconciliation")
+cron.register(run_for_tenant, queue_name="default", args=(None, "jobs.notify.sweep_all"), interval=60,
+              name="notification-sweep")

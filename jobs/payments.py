@@ -1,17 +1,9 @@
-"""Payment jobs: send an outbox message, ask for a refund, and the periodic reconciliation (rule 4).
-Each is harmless to run twice: sending claims its row, refunds carry their key to the gateway,
+"""Payment jobs: ask for a refund, and the periodic reconciliation (rule 4).
+Each is harmless to run twice: refunds carry their key to the gateway,
 reconciliation changes nothing that is settled."""
 from __future__ import annotations
 
 from dataclasses import asdict
-
-RECONCILE_SECONDS = 60
-
-
-def deliver_notification(notification_id: int) -> str:
-    from services.checkout import outbox
-
-    return outbox.deliver(notification_id)
 
 
 def process_refund(refund_id: int) -> str:

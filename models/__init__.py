@@ -8,3 +8,4 @@ from models import rail  # noqa: F401
 from models import events  # noqa: F401
 from models import sales  # noqa: F401
 from models import bookings  # noqa: F401
+from models import messaging  # noqa: F401

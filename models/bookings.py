@@ -32,7 +32,7 @@ MESSAGE_KINDS = ("start", "return", "ipn", "validation", "query", "refund", "ref
 REFUND_STATUSES = ("pending", "done", "failed")
 REFUND_KINDS = ("cancellation", "late_payment", "amount_mismatch", "duplicate", "staff")
 ATTEMPT_RESULTS = ("started", "paid", "failed", "abandoned")
-NOTIFICATION_STATUSES = ("queued", "sent", "failed")
+NOTIFICATION_STATUSES = ("queued", "sending", "sent", "failed")
 
 
 class Booking(TenantModel):
@@ -42,6 +42,7 @@ class Booking(TenantModel):
     reference = sa.Column(sa.String(24), unique=True)  # ZOO-2026-001234: set right after the insert
     pnr = sa.Column(sa.String(10), unique=True)  # rail only
     token = sa.Column(sa.String(43), nullable=False, unique=True)  # the booking page's unguessable link
+    link_code = sa.Column(sa.String(16), unique=True)  # the tickets' short link in an SMS: /t/<code>, 96 bits
     hold_id = sa.Column(BIGID, sa.ForeignKey("holds.id"), nullable=False, unique=True)
     customer_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"))
     guest_key = sa.Column(sa.String(64))
@@ -81,6 +82,7 @@ class Booking(TenantModel):
         sa.Index("ix_bookings_contact_phone", "contact_phone"),
         sa.Index("ix_bookings_contact_email", "contact_email"),
         sa.Index("ix_bookings_status_created", "status", "created_at"),
+        sa.Index("ix_bookings_starts", "starts_at"),  # reminders
     )
 
 
@@ -140,6 +142,11 @@ class Ticket(TenantModel):
     status = sa.Column(sa.String(10), nullable=False, default="valid")
     issued_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow)
     used_at = sa.Column(UTCDateTime())
+    # What the gate scans: the signed payload (services/tickets/payload.py), the key that signed it,
+    # and its QR code drawn once as SVG (by a job after confirmation, or on the first view)
+    key_id = sa.Column(sa.Integer, sa.ForeignKey("ticket_keys.id"))
+    qr_payload = sa.Column(sa.String(200))
+    qr_svg = sa.Column(sa.Text)
 
     __table_args__ = (sa.CheckConstraint(f"status IN {TICKET_STATUSES}", name="status_known"),)
 
@@ -245,22 +252,31 @@ class BookingAttempt(TenantModel):
 
 
 class Notification(TenantModel):
-    """The outbox: a message to send, written in the transaction that makes it due; a worker
-    sends it. `key` makes writing it twice impossible (one confirmation, one message)."""
+    """One message and its delivery log: written in the transaction that makes it due, sent by a
+    worker. `key` makes writing it twice impossible (one confirmation, one message); the worker claims
+    the row (queued -> sending) before it sends, so a job that runs again never sends it again.
+    A sensitive body (a one-time code) is sealed and never shown in the log."""
 
     __tablename__ = "notifications"
 
     id = sa.Column(BIGID, primary_key=True)
-    key = sa.Column(sa.String(80), nullable=False, unique=True)
-    kind = sa.Column(sa.String(32), nullable=False)  # booking_confirmed, payment_failed, refund...
+    key = sa.Column(sa.String(120), nullable=False, unique=True)
+    kind = sa.Column(sa.String(32), nullable=False)  # booking_confirmed, reminder, otp...
     channel = sa.Column(sa.String(8), nullable=False)  # sms | email
     recipient = sa.Column(sa.String(254), nullable=False)
+    language = sa.Column(sa.String(5))
     subject = sa.Column(sa.String(200), nullable=False, default="")
     body = sa.Column(sa.Text, nullable=False)
+    sensitive = sa.Column(sa.Boolean, nullable=False, default=False)
+    attachment = sa.Column(sa.String(16))  # "tickets": the booking's tickets as a PDF
     booking_id = sa.Column(BIGID, sa.ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    resent_from_id = sa.Column(BIGID, sa.ForeignKey("notifications.id", ondelete="SET NULL"))
     status = sa.Column(sa.String(8), nullable=False, default="queued")
     attempts = sa.Column(sa.Integer, nullable=False, default=0)
+    next_attempt_at = sa.Column(UTCDateTime())
+    claimed_at = sa.Column(UTCDateTime())
     last_error = sa.Column(sa.String(300))
+    provider_answer = sa.Column(sa.String(500))
     created_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow)
     sent_at = sa.Column(UTCDateTime())
 
@@ -268,4 +284,5 @@ class Notification(TenantModel):
         sa.CheckConstraint(f"status IN {NOTIFICATION_STATUSES}", name="status_known"),
         sa.CheckConstraint("channel IN ('sms', 'email')", name="channel_known"),
         sa.Index("ix_notifications_status_created", "status", "created_at"),
+        sa.Index("ix_notifications_created", "created_at"),
     )

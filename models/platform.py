@@ -49,6 +49,8 @@ class TenantConfig(db.Model):
     branding = sa.Column(JSONType(), nullable=False, default=dict)
     # gateway name -> {"enabled": bool, "credentials": sealed string}
     payment_gateways = sa.Column(JSONType(), nullable=False, default=dict)
+    # "sms" -> {"provider", "url", "sender_id", "credentials": sealed}; "email" -> SMTP settings
+    message_channels = sa.Column(JSONType(), nullable=False, default=dict)
     features = sa.Column(JSONType(), nullable=False, default=dict)
     validation_rules = sa.Column(JSONType(), nullable=False, default=dict)
     pricing_rules = sa.Column(JSONType(), nullable=False, default=dict)

@@ -463,7 +463,8 @@ def start_reset(identifier: str, *, reset_link: Callable[[str], str]) -> tuple[s
         site = require_tenant().name
         notifications.send_email(email, _("Reset your %(site)s password", site=site),
                                  _("Open this link within an hour to choose a new password: %(link)s\n"
-                                   "If you did not ask for it, ignore this message.", link=reset_link(token)))
+                                   "If you did not ask for it, ignore this message.", link=reset_link(token)),
+                                 kind="password_reset", sensitive=True)
     return "email", email
 
 

@@ -137,7 +137,7 @@ def deliver(purpose: str, destination: str, code: str) -> None:
     else:
         text = _("%(code)s is your %(site)s verification code. It expires in %(m)s minutes.",
                  code=code, site=site, m=minutes)
-    notifications.send_to(destination, _("Your %(site)s code", site=site), text)
+    notifications.send_to(destination, _("Your %(site)s code", site=site), text, kind="otp", sensitive=True)
 
 
 def check(purpose: str, destination: str, code: str, *, now: datetime | None = None) -> None:

@@ -60,6 +60,8 @@ class TenantInfo:
     features: dict = field(default_factory=dict, repr=False, hash=False, compare=False)
     # gateway name -> {"enabled", "mode", "base_url", "credentials" (sealed)}: services.checkout.gateways
     payment_gateways: dict = field(default_factory=dict, repr=False, hash=False, compare=False)
+    # "sms" and "email" -> the provider settings, secrets sealed: services.notify.channels
+    message_channels: dict = field(default_factory=dict, repr=False, hash=False, compare=False)
 
     @property
     def sales_open(self) -> bool:
@@ -84,6 +86,7 @@ def _info_from_row(row: Tenant) -> TenantInfo:
         settings={**DEFAULT_SETTINGS, **(config.settings if config else {})},
         features=dict(config.features) if config else {},
         payment_gateways=dict(config.payment_gateways) if config else {},
+        message_channels=dict(config.message_channels or {}) if config else {},
     )
 
 
@@ -281,7 +284,8 @@ def register_tenant(slug: str, name: str, kind: str, url: URL, *, branding=None,
         db_password_encrypted=crypto.seal(url.password, context=f"tenant-db:{slug}") if url.password else None,
     )
     row.config = TenantConfig(branding=dict(branding or {}), settings=dict(settings or {}),
-                              features={}, payment_gateways={}, validation_rules={}, pricing_rules={})
+                              features={}, payment_gateways={}, message_channels={}, validation_rules={},
+                              pricing_rules={})
     db.session.add(row)
     transactions.commit({"uq_tenants_slug": f"tenant '{slug}' is registered already",
                          "uq_tenants_custom_domain": f"the domain {row.custom_domain} belongs to another tenant"},
@@ -303,7 +307,8 @@ def set_status(slug: str, status: str) -> TenantInfo:
 
 
 def update_config(slug: str, *, branding: dict | None = None, settings: dict | None = None,
-                  features: dict | None = None, payment_gateways: dict | None = None) -> TenantInfo:
+                  features: dict | None = None, payment_gateways: dict | None = None,
+                  message_channels: dict | None = None) -> TenantInfo:
     row = db.session.scalar(sa.select(Tenant).where(Tenant.slug == slug))
     if row is None:
         raise UnknownTenant(f"no tenant '{slug}'")
@@ -315,6 +320,8 @@ def update_config(slug: str, *, branding: dict | None = None, settings: dict | N
         row.config.features = {**row.config.features, **features}
     if payment_gateways is not None:
         row.config.payment_gateways = {**row.config.payment_gateways, **payment_gateways}
+    if message_channels is not None:
+        row.config.message_channels = {**(row.config.message_channels or {}), **message_channels}
     db.session.commit()
     registry.invalidate()
     return _info_from_row(row)

@@ -256,3 +256,29 @@ def make_sqlite_tenant(app, tmp_path):
             db.session.execute(sa.delete(Tenant).where(Tenant.slug == info.slug))
         db.session.commit()
         tenants.registry.invalidate()
+
+
+@pytest.fixture
+def shop(app, make_tenant, in_tenant, client_for, sandbox, app_server):
+    """A customer, the gateway simulator and the shop's jobs, for one purchase test (tests/support/shop.py)."""
+    from tests.support.shop import Shop
+
+    return Shop(app, make_tenant, in_tenant, client_for, sandbox, app_server)
+
+
+@pytest.fixture
+def smtp_server():
+    """smtp_server(**aiosmtpd options) -> (mailbox, port): a real SMTP server on 127.0.0.1, stopped after
+    the test (tests/support/mail.py)."""
+    from tests.support.mail import start_smtp
+
+    started = []
+
+    def start(**options):
+        mailbox, port, controller = start_smtp(**options)
+        started.append(controller)
+        return mailbox, port
+
+    yield start
+    for controller in started:
+        controller.stop()

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("checkout", __name__)
 
-from blueprints.checkout import views, payments, bookings  # noqa: E402,F401
+from blueprints.checkout import views, payments, bookings, tickets  # noqa: E402,F401

@@ -30,6 +30,10 @@ class StaffPage:
 STAFF_PAGES = (
     StaffPage("bookings_admin.index", _l("Bookings"),
               _l("Find a booking; its payments, refunds and cancellations; every purchase attempt."), "bookings.view"),
+    StaffPage("messages_admin.index", _l("Messages"),
+              _l("Every SMS and email sent to customers: queued, sent, failed; send one again."), "bookings.view"),
+    StaffPage("messages_admin.template_list", _l("Message templates"),
+              _l("The wording of SMS and emails, in Bangla and English, with a live preview."), "settings.manage"),
     StaffPage("staff.people", _l("Staff"), _l("Add staff, change their roles, deactivate accounts."),
               "staff.manage"),
     StaffPage("staff.audit_log", _l("Audit log"), _l("Who did what, and when."), "audit.view"),

@@ -11,7 +11,7 @@ payments, refunds and cancellations each happen in one transaction.
 - `refunds`: the refund policy table, asking for refunds and following them up.
 - `cancel`: a customer's or staff member's cancellation of a booking or some of its items.
 - `reconcile`: the periodic job for payments whose callback never came and refunds to retry.
-- `outbox`: the notifications a confirmation writes, and sending them.
+- the notifications a confirmation writes are services.notify.outbox's.
 - `lookup`: finding bookings (the customer's, by link, staff search).
 """
 from __future__ import annotations

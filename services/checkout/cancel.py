@@ -19,7 +19,8 @@ from models.rail import SeatClaim
 from models.sales import EventSeatClaim
 from services import audit, tenant_db, transactions
 from services.audit import Actor
-from services.checkout import CancellationRefused, CheckoutError, outbox, policy, refunds
+from services.checkout import CancellationRefused, CheckoutError, policy, refunds
+from services.notify import outbox
 from services.checkout.confirm import AfterCommit, admissions_by_row
 from services.inventory.holds import Changes
 
@@ -109,7 +110,8 @@ def cancel(booking_id: int, item_ids: list[int] | None, *, actor: Actor, full_re
         audit.record(actor, "booking.cancelled", "booking", booking.id, before={"status": before},
                      after={"status": booking.status, "items": [i.item.label for i in wanted.items],
                             "refund": str(total), "full_refund": full_refund})
-        after.notifications += outbox.queue(booking, "booking_cancelled", now, key_suffix="-".join(map(str, ids)))
+        after.notifications += outbox.queue(booking, "booking_cancelled", now, key_suffix="-".join(map(str, ids)),
+                                            amount=total if total > 0 else None)
         transactions.commit()
         return booking
 

@@ -30,8 +30,10 @@ from models.rail import SeatClaim
 from models.sales import EventSeatClaim, Hold, HoldItem
 from services import audit, transactions
 from services.audit import Actor
-from services.checkout import outbox, refunds
+from services.checkout import refunds
 from services.inventory.holds import Changes, end_holds, take_over_expired
+from services.notify import outbox
+from services.tickets import issue
 
 log = logging.getLogger(__name__)
 SETTLED = ("succeeded", "succeeded_late", "partially_refunded", "refunded")
@@ -51,25 +53,30 @@ class AfterCommit:
     changes: Changes = field(default_factory=Changes)
     notifications: list[int] = field(default_factory=list)
     refunds: list[int] = field(default_factory=list)
+    confirmed: list[tuple[int, datetime]] = field(default_factory=list)  # (booking, starts): QR codes, reminders
 
     def run(self) -> None:
         from services.tenant_db import require_tenant
         from jobs.queue import enqueue
 
         from models import db
+        from services.notify import reminders
 
         self.changes.publish()
         # Publishing reads (what is left now): end that transaction before the jobs run, which
         # inline (the embedded default) open their own session and, on SQLite, need the write lock.
         db.session.rollback()
         slug = require_tenant().slug
-        for job, ids in (("jobs.payments.deliver_notification", self.notifications),
-                         ("jobs.payments.process_refund", self.refunds)):
-            for item_id in ids:
-                try:
-                    enqueue(job, item_id, tenant=slug)
-                except Exception:  # the periodic job sends and refunds what is still due
-                    log.exception("could not enqueue %s(%s); the reconciliation job will", job, item_id)
+        outbox.enqueue(self.notifications)
+        jobs = [("jobs.payments.process_refund", refund_id) for refund_id in self.refunds]
+        jobs += [("jobs.tickets.complete", booking_id) for booking_id, _starts in self.confirmed]
+        for job, item_id in jobs:
+            try:
+                enqueue(job, item_id, tenant=slug)
+            except Exception:  # the periodic jobs refund (and the ticket pages draw) what is still due
+                log.exception("could not enqueue %s(%s); the reconciliation job will", job, item_id)
+        for booking_id, starts_at in self.confirmed:
+            reminders.schedule(booking_id, starts_at)
 
 
 def _step(name: str) -> None:
@@ -101,6 +108,8 @@ def settle(payment_id: int, verification, *, now: datetime | None = None) -> str
             _attempt(payment, "failed", payment.failure_reason, now)
             audit.record(SYSTEM, f"payment.{outcome}", "payment", payment.id,
                          after={"tran_id": payment.tran_id, "reason": payment.failure_reason})
+            if outcome == "failed":
+                after.notifications += _tell_failed(payment, now)
             result = outcome
         else:
             result = "pending" if payment.status == "initiated" else payment.status
@@ -157,9 +166,21 @@ def _confirmed(booking: Booking, now: datetime, after: AfterCommit, **facts) -> 
     booking.status, booking.confirmed_at = "confirmed", now
     _step("tickets")
     _issue_tickets(booking, now)
+    after.confirmed.append((booking.id, booking.starts_at))
     _step("notifications")
     after.notifications += outbox.queue(booking, "booking_confirmed", now)
     audit.record(SYSTEM, "booking.confirmed", "booking", booking.id, after={"reference": booking.reference, **facts})
+
+
+def _tell_failed(payment: Payment, now: datetime) -> list[int]:
+    """The payment failed while the seats are still held: the customer may try again (a customer
+    who cancelled at the gateway knows already)."""
+    booking = db.session.get(Booking, payment.booking_id)
+    until = db.session.scalar(sa.select(Hold.expires_at).where(Hold.id == booking.hold_id, Hold.status == "active",
+                                                               Hold.expires_at > now))
+    if until is None:
+        return []
+    return outbox.queue(booking, "payment_failed", now, key_suffix=str(payment.id), hold_until=until)
 
 
 def _mismatch(payment: Payment, verification, now: datetime, after: AfterCommit) -> str:
@@ -291,16 +312,20 @@ def _sell_counter(model, row_id: int, n: int, now: datetime, changes: Changes, e
 
 
 def _issue_tickets(booking: Booking, now: datetime) -> None:
+    """A ticket per seat or admission, each signed for the gate (services/tickets)."""
     number = 0
-    items = db.session.scalars(sa.select(BookingItem).where(BookingItem.booking_id == booking.id,
-                                                           BookingItem.status == "active").order_by(BookingItem.id))
-    rows = []
+    items = list(db.session.scalars(sa.select(BookingItem).where(BookingItem.booking_id == booking.id,
+                                                                BookingItem.status == "active")
+                                    .order_by(BookingItem.id)))
+    rows, owners = [], []
     for item in items:
         for _ in range(item.quantity):
             number += 1
             rows.append({"booking_id": booking.id, "booking_item_id": item.id, "holder": item.passenger_name,
                          "number": f"{booking.reference}-{number}", "status": "valid", "issued_at": now})
-    db.session.execute(sa.insert(Ticket), rows)
+            owners.append(item)
+    ids = db.session.scalars(sa.insert(Ticket).returning(Ticket.id, sort_by_parameter_order=True), rows).all()
+    issue.sign(booking, list(zip(ids, owners, strict=True)))
 
 
 def confirm_free(booking_id: int, *, now: datetime | None = None) -> str:

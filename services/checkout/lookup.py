@@ -23,6 +23,12 @@ def by_token(token: str) -> Booking | None:
                              .options(selectinload(Booking.items), selectinload(Booking.payments)))
 
 
+def by_link_code(code: str) -> Booking | None:
+    if not code or len(code) != 16:
+        return None
+    return db.session.scalar(sa.select(Booking).where(Booking.link_code == code))
+
+
 def latest_payment(booking: Booking) -> Payment | None:
     return booking.payments[-1] if booking.payments else None
 

@@ -1,7 +1,7 @@
 """The periodic job (rule 4): payments whose callback never came are asked about with the gateway's
-transaction query; refunds not done yet are asked again; bookings whose hold ran out unpaid end;
-messages no worker sent are sent. Harmless to run twice or alongside callbacks: every change it
-makes goes through the same conditional, locked paths as they do."""
+transaction query; refunds not done yet are asked again; bookings whose hold ran out unpaid end.
+Harmless to run twice or alongside callbacks: every change it makes goes through the same
+conditional, locked paths as they do."""
 from __future__ import annotations
 
 import logging
@@ -15,7 +15,7 @@ from models.base import utcnow
 from models.bookings import Booking, BookingAttempt, Payment
 from models.sales import Hold
 from services import audit, transactions
-from services.checkout import callbacks, outbox, refunds
+from services.checkout import callbacks, refunds
 from services.checkout.confirm import SYSTEM
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,6 @@ class Reconciled:
     abandoned: int = 0
     refunds: int = 0
     expired: int = 0
-    sent: int = 0
 
 
 def run(now: datetime | None = None) -> Reconciled:
@@ -48,8 +47,6 @@ def run(now: datetime | None = None) -> Reconciled:
     for refund_id in refunds.due(now):
         done.refunds += refunds.process(refund_id, now=now) == "done"
     done.expired = expire_unpaid(now)
-    for notification_id in outbox.due(now):
-        done.sent += outbox.deliver(notification_id, now=now) == "sent"
     return done
 
 

@@ -21,7 +21,8 @@ from models.base import utcnow
 from models.bookings import Booking, Payment, Refund
 from services import audit, transactions
 from services.audit import Actor
-from services.checkout import CheckoutError, messages, outbox
+from services.checkout import CheckoutError, messages
+from services.notify import outbox
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 10

@@ -131,9 +131,9 @@ def _write_booking(hold: Hold, quote: pricing.Quote, details: CheckoutDetails, o
     if booking is not None and booking.status != "pending_payment":
         raise CheckoutError(str(_l("This booking is already paid for.")))
     if booking is None:
-        booking = Booking(token=secrets.token_urlsafe(32), hold_id=hold.id, trip_id=hold.trip_id,
-                          board_seq=hold.board_seq, alight_seq=hold.alight_seq, event_id=hold.event_id,
-                          status="pending_payment", currency=_currency(), created_at=now)
+        booking = Booking(token=secrets.token_urlsafe(32), link_code=secrets.token_urlsafe(12), hold_id=hold.id,
+                          trip_id=hold.trip_id, board_seq=hold.board_seq, alight_seq=hold.alight_seq,
+                          event_id=hold.event_id, status="pending_payment", currency=_currency(), created_at=now)
         db.session.add(booking)
         if hold.trip_id is not None:
             booking.pnr = references.new_pnr()

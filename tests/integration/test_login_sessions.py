@@ -461,11 +461,11 @@ def test_each_role_s_dashboard_links_only_to_pages_that_exist_and_it_may_open(ma
             assert client.get(link).status_code in (200, 303), (role, link)
     area = "/staff/rail/" if kind == "rail" else "/staff/events"
     assert seen["gate"] == []
-    assert seen["viewer"] == ["/staff/bookings", "/staff/audit", f"{area.rstrip('/')}/occupancy"]
+    assert seen["viewer"] == ["/staff/bookings", "/staff/messages", "/staff/audit", f"{area.rstrip('/')}/occupancy"]
     assert "/staff/people" in seen["admin"] and "/staff/people" not in seen["operator"]
     # the operator: bookings and the area's pages, not staff nor the audit log
     assert any(link.startswith(area) for link in seen["operator"])
-    assert seen["operator"] == seen["admin"][:1] + seen["admin"][3:]
+    assert seen["operator"] == seen["admin"][:2] + seen["admin"][5:]
 
 
 def test_every_listed_staff_page_is_guarded_by_the_permission_it_is_listed_under(app):
