@@ -43,7 +43,7 @@ extract-messages: setup
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 
 worker: setup
-	$(BIN)/rq worker --with-scheduler --url "$${REDIS_URL:?set REDIS_URL}" default
+	$(BIN)/rq worker --with-scheduler --worker-class jobs.worker.WarmWorker --url "$${REDIS_URL:?set REDIS_URL}" default
 
 clean:
 	rm -rf $(VENV) instance

@@ -6,21 +6,38 @@ whether an `rq worker` process picks it up or the embedded default runs it inlin
 from __future__ import annotations
 
 import importlib
+import os
 
 from flask import current_app, has_app_context
 
 _worker_app = None
+_made_in = None  # the process that made it: a forked work horse inherits the app, not its connections
 
 
 def _app():
-    global _worker_app
+    global _worker_app, _made_in
     if has_app_context():
         return current_app._get_current_object()
     if _worker_app is None:
         from app import create_app
 
-        _worker_app = create_app()
+        _worker_app, _made_in = create_app(), os.getpid()
+    elif _made_in != os.getpid():
+        _forget_inherited_connections(_worker_app)
+        _made_in = os.getpid()
     return _worker_app
+
+
+def _forget_inherited_connections(app) -> None:
+    """In a work horse forked from a warm worker (jobs/worker.py): pooled database connections
+    belong to the parent; this process opens its own (Redis clients notice the fork themselves)."""
+    from models import db
+    from services import tenant_db
+
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose(close=False)
+    tenant_db.dispose_all(close=False)
 
 
 def _resolve(dotted: str):

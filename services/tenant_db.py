@@ -118,10 +118,12 @@ def dispose_engine(slug: str) -> None:
             _engines.pop(key).dispose()
 
 
-def dispose_all() -> None:
+def dispose_all(*, close: bool = True) -> None:
+    """Drop every tenant engine. `close=False` in a forked child: the parent's pooled connections
+    are left to the parent (closing them here would close its sockets too)."""
     with _engines_lock:
         for engine in _engines.values():
-            engine.dispose()
+            engine.dispose(close=close)
         _engines.clear()
 
 

@@ -14,6 +14,7 @@ arrived") for an operator to resend, rather than risk a second copy.
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -95,6 +96,8 @@ def enqueue(ids: list[int], *, delay: timedelta | None = None) -> None:
     from jobs.queue import enqueue as enqueue_job, enqueue_in
 
     slug = tenant_db.require_tenant().slug
+    if delay:  # RQ keeps whole seconds and rounds down: a second more, so the job never comes early
+        delay = timedelta(seconds=math.ceil(delay.total_seconds()) + 1)
     for notification_id in ids:
         try:
             if delay:

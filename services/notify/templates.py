@@ -3,6 +3,8 @@ kind, channel and language; rendered in a sandboxed Jinja environment (an operat
 read the variables it is given and nothing else)."""
 from __future__ import annotations
 
+import functools
+
 import jinja2
 import sqlalchemy as sa
 from flask_babel import force_locale, gettext as _
@@ -60,8 +62,14 @@ def effective(kind: str, channel: str, language: str) -> tuple[str, str, bool]:
     return (*builtin(kind, channel, language), False)
 
 
+@functools.lru_cache(maxsize=512)
+def _compiled(source: str) -> jinja2.Template:
+    """Compiling is most of a render's cost: each wording is compiled once per process."""
+    return _env.from_string(source)
+
+
 def _render_text(source: str, context: dict, channel: str = "email") -> str:
-    text = _env.from_string(source).render(context).strip()
+    text = _compiled(source).render(context).strip()
     if channel == "sms":  # the no-break spaces dates are formatted with would make an SMS Unicode (70 a part)
         text = text.translate(_SMS_PLAIN)
     return text

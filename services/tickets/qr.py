@@ -6,6 +6,7 @@ version we get), and writes a compact single-path SVG that prints and zooms shar
 """
 from __future__ import annotations
 
+import functools
 import io
 
 import segno
@@ -19,6 +20,13 @@ def make(payload: str) -> segno.QRCode:
     if code.version > MAX_VERSION:  # a payload layout change that would make codes hard to scan
         raise ValueError(f"QR version {code.version} is above {MAX_VERSION}")
     return code
+
+
+@functools.lru_cache(maxsize=512)
+def matrix(payload: str) -> tuple[tuple[int, ...], ...]:
+    """The modules, dark = 1, without the quiet zone (kept for the last few hundred payloads: a PDF
+    drawn again for the same tickets does not compute its codes again)."""
+    return tuple(tuple(row) for row in make(payload).matrix)
 
 
 def svg(payload: str, title: str = "") -> str:

@@ -23,7 +23,7 @@ from models.events import Event
 from services.checkout.start import CheckoutDetails, Passenger
 from services.inventory import Owner
 from services.inventory import events as event_inventory
-from services.tickets import calendar, pdf
+from services.tickets import calendar, details, pdf
 from tests.support import payments as pay
 from tests.support.events import make_event, make_venue
 from tests.support.people import bulk_customers
@@ -156,6 +156,19 @@ def test_the_phone_layout_is_a_narrow_page_per_ticket(buyer, in_tenant):
         assert number in page and bought.reference in page
 
 
+def test_a_pdf_is_kept_and_drawn_again_only_when_its_tickets_change(buyer, in_tenant, monkeypatch):
+    bought = buyer.entries(quantity=2)
+    first = pdf_of(in_tenant, bought)
+    drawn = []
+    monkeypatch.setattr(pdf, "render", lambda *args: drawn.append(args) or b"%PDF-redrawn")
+    assert pdf_of(in_tenant, bought) == first and drawn == []  # from the cache (Redis)
+    with in_tenant(bought.tenant):
+        db.session.execute(sa.update(Ticket).where(Ticket.number == bought.numbers[1]).values(status="cancelled"))
+        db.session.commit()
+    assert pdf_of(in_tenant, bought) == b"%PDF-redrawn" and len(drawn) == 1
+    assert pdf_of(in_tenant, bought, "phone") == b"%PDF-redrawn" and len(drawn) == 2  # a layout of its own
+
+
 def test_a_cancelled_ticket_is_printed_as_not_valid(buyer, in_tenant):
     bought = buyer.entries(quantity=2)
     with in_tenant(bought.tenant):
@@ -171,7 +184,7 @@ def test_every_ticket_is_signed_and_drawn_once_by_the_first_document(buyer, in_t
     with in_tenant(bought.tenant):
         db.session.execute(sa.update(Ticket).where(Ticket.booking_id == bought.booking_id).values(qr_svg=None))
         db.session.commit()
-    pdf_of(in_tenant, bought)
+        details.of(db.session.get(Booking, bought.booking_id), "en")  # what the page, the PDF and the .ics do first
     with in_tenant(bought.tenant):
         drawn = list(db.session.scalars(sa.select(Ticket.qr_svg).where(Ticket.booking_id == bought.booking_id)))
     assert len(drawn) == 2 and all(svg and svg.startswith("<svg") for svg in drawn)

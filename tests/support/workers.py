@@ -33,9 +33,10 @@ class Workers:
     def start(self) -> subprocess.Popen:
         """A worker with its scheduler, in a process group of its own (it forks a work horse per job)."""
         process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "rq"), "worker", "--with-scheduler", "--url", self.redis_url,
+            [str(Path(sys.executable).parent / "rq"), "worker", "--with-scheduler", "--worker-class",
+             "jobs.worker.WarmWorker", "--url", self.redis_url,
              "--name", f"{self.queue}-{len(self.processes)}", "--path", str(ROOT), self.queue],
-            cwd=ROOT, env=self.env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            cwd=ROOT, env=self.env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.processes.append(process)
         return process
 
