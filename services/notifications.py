@@ -1,9 +1,11 @@
-"""Sending SMS and email through one small interface.
+"""Sending a one-off SMS or email (a one-time code, an account notice) and the development outbox.
 
-Until real SMS and email gateways are configured (a later area), the sender is the outbox: it keeps
-the latest messages in memory, per tenant, and the development page `/dev/outbox` shows them (tests
-read one-time codes from it). In production no message would reach anyone that way, so every
-message stored there is logged as a warning.
+A tenant's message becomes a row of its notifications log and is sent by a job after the commit,
+through the tenant's SMS provider or SMTP server (services/notify). The outbox sender keeps the
+latest messages in memory, per tenant, instead of sending them: the development page `/dev/outbox`
+shows them (tests read one-time codes from it), and it stands in for a tenant with no provider in
+development and tests. In production it is never used for a tenant's messages (they fail, visibly,
+until a provider is set), and every message stored in it is logged as a warning.
 """
 from __future__ import annotations
 

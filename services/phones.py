@@ -42,6 +42,20 @@ def normalise_phone(raw: str) -> str:
     return f"+880{local}"
 
 
+_PHONE_LIKE = re.compile(r"[+0-9০-৯ ()-]{6,20}")  # Bangla digits too, as normalise_phone reads them
+
+
+def searched_phone(text: str) -> str | None:
+    """The canonical number a search box's text names, in any usual spelling; None when it is not
+    a phone number (the caller searches the text's other meanings)."""
+    if not _PHONE_LIKE.fullmatch(text or ""):
+        return None
+    try:
+        return normalise_phone(text)
+    except PhoneError:
+        return None
+
+
 def is_phone(identifier: str) -> bool:
     """Whether a login identifier looks like a phone number rather than an email address."""
     return "@" not in (identifier or "")

@@ -1,7 +1,6 @@
 """Finding bookings: by the link's token (anyone holding it), a customer's own, staff search."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -49,7 +48,7 @@ def for_customer(customer_id: int) -> list[Booking]:
 
 def search(text: str, *, limit: int = PAGE) -> list[Booking]:
     """By reference, PNR, phone or email (exact, case-insensitive; a phone in any usual spelling)."""
-    from services.phones import PhoneError, normalise_phone
+    from services.phones import searched_phone
 
     text = (text or "").strip()
     query = sa.select(Booking).order_by(Booking.created_at.desc()).limit(limit)
@@ -58,11 +57,9 @@ def search(text: str, *, limit: int = PAGE) -> list[Booking]:
     upper = text.upper()
     conditions = [Booking.reference == upper, Booking.pnr == upper,
                   sa.func.lower(Booking.contact_email) == text.lower()]
-    if re.fullmatch(r"[+0-9০-৯ ()-]{6,20}", text):  # Bangla digits too, as normalise_phone reads them
-        try:
-            conditions.append(Booking.contact_phone == normalise_phone(text))
-        except PhoneError:
-            pass  # not a phone number: the other spellings are still searched
+    phone = searched_phone(text)
+    if phone:
+        conditions.append(Booking.contact_phone == phone)
     return list(db.session.scalars(query.where(sa.or_(*conditions))))
 
 

@@ -6,18 +6,16 @@ A sensitive message (a one-time code) never leaves this module with its text: `M
 is None for it, so no page can show the sealed body by mistake."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
 from models import db
 from models.bookings import NOTIFICATION_STATUSES, Booking, Notification
-from services.phones import PhoneError, display_phone, normalise_phone
+from services.phones import display_phone, searched_phone
 
 PAGE = 50
 RESENDABLE = ("sent", "failed")  # queued/sending are still on their way; outbox.resend says the same
-_PHONE_LIKE = re.compile(r"[+0-9০-৯ ()-]{6,20}")  # Bangla digits too, as normalise_phone reads them
 _CHAIN_MAX = 50
 
 
@@ -74,11 +72,9 @@ def _with_reference():
 def _search_condition(text: str):
     """Recipient (a phone in any usual spelling, or an email address) or booking reference, exact."""
     conditions = [sa.func.lower(Notification.recipient) == text.lower(), Booking.reference == text.upper()]
-    if _PHONE_LIKE.fullmatch(text):
-        try:
-            conditions.append(Notification.recipient == normalise_phone(text))
-        except PhoneError:
-            pass  # not a phone number: the other spellings are still searched
+    phone = searched_phone(text)
+    if phone:
+        conditions.append(Notification.recipient == phone)
     return sa.or_(*conditions)
 
 
