@@ -10,11 +10,10 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.dialects import postgresql, sqlite
 
 from models import db
 from models.events import TimeSlot
-from services import audit
+from services import audit, transactions
 from services.audit import Actor
 from services.events import EventsError
 from services.events.catalog import get_event
@@ -75,10 +74,8 @@ def generate_slots(event_id: int, plan: SlotPlan, *, tz: str, actor: Actor) -> i
         raise EventsError(str(_l("These hours make no slot: make the slot shorter or the hours longer.")))
     rows = [{"event_id": event.id, "starts_at": s, "ends_at": e, "capacity": plan.capacity, "sold": 0, "held": 0}
             for s, e in windows]
-    dialect = db.session.get_bind(mapper=sa.inspect(TimeSlot)).dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(TimeSlot)
     before = db.session.scalar(sa.select(sa.func.count()).where(TimeSlot.event_id == event.id))
-    db.session.execute(insert.on_conflict_do_nothing(index_elements=["event_id", "starts_at"]), rows)
+    db.session.execute(transactions.insert_or_skip(TimeSlot, "event_id", "starts_at"), rows)
     added = db.session.scalar(sa.select(sa.func.count()).where(TimeSlot.event_id == event.id)) - before
     # Slots widen the event's dates when they fall outside them.
     first, last = windows[0][0], windows[-1][1]

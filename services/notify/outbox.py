@@ -41,17 +41,9 @@ class CannotResend(ServiceError):
     pass
 
 
-def _insert_once(values: dict):
-    """INSERT ... ON CONFLICT (key) DO NOTHING, on PostgreSQL and SQLite alike."""
-    if db.session.connection().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(Notification).values(**values).on_conflict_do_nothing(index_elements=["key"])
-
-
 def _write(values: dict) -> int | None:
-    return db.session.scalar(_insert_once({"status": "queued", "attempts": 0, "sensitive": False, **values})
+    return db.session.scalar(transactions.insert_or_skip(Notification, "key")
+                             .values(**{"status": "queued", "attempts": 0, "sensitive": False, **values})
                              .returning(Notification.id))
 
 

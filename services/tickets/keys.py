@@ -40,14 +40,6 @@ def _context(kid: int) -> str:
     return f"ticket-key:{tenant_db.require_tenant().slug}:{kid}"
 
 
-def _insert_once(values: dict):
-    if db.session.connection().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(TicketKey).values(**values).on_conflict_do_nothing(index_elements=["id"])
-
-
 def _new_key_values(kid: int) -> dict:
     private = Ed25519PrivateKey.generate()
     raw_private = private.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
@@ -62,7 +54,7 @@ def signing_key() -> TicketKey:
     key = db.session.scalar(sa.select(TicketKey).where(TicketKey.status == "active").order_by(TicketKey.id.desc())
                             .limit(1))
     if key is None:
-        db.session.execute(_insert_once(_new_key_values(1)))
+        db.session.execute(transactions.insert_or_skip(TicketKey, "id").values(**_new_key_values(1)))
         key = db.session.scalar(sa.select(TicketKey).where(TicketKey.status == "active")
                                 .order_by(TicketKey.id.desc()).limit(1))
         if key is None:  # key 1 exists but was retired with no successor: make the next one
@@ -94,7 +86,7 @@ def rotate(*, commit: bool = True) -> TicketKey:
     def unit():
         newest = db.session.scalar(sa.select(sa.func.max(TicketKey.id))) or 0
         values = _new_key_values(newest + 1)
-        db.session.execute(_insert_once(values))
+        db.session.execute(transactions.insert_or_skip(TicketKey, "id").values(**values))
         key = db.session.get(TicketKey, values["id"])
         if commit:
             transactions.commit()
