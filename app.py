@@ -120,6 +120,9 @@ def _register_blueprints(app: Flask) -> None:
     from blueprints import ticket_keys
 
     app.register_blueprint(ticket_keys.bp, subdomain=site.TENANT)
+    from blueprints import gate
+
+    app.register_blueprint(gate.bp, subdomain=site.TENANT)
     common.register(app)
     errors.register(app)
 

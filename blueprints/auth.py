@@ -106,7 +106,9 @@ def _load_user_first() -> None:
     # Flask-Login caches the user on `g`, which lives on the app context: a request served inside an
     # outer app context (tests, or a job that renders) would otherwise inherit another site's user.
     g.pop("_login_user", None)
-    if request.endpoint != "static":
+    view = current_app.view_functions.get(request.endpoint)
+    # Static files need no account; the gate's scan API carries its own token (blueprints/gate/api.py).
+    if request.endpoint != "static" and not getattr(view, "without_login", False):
         current_user._get_current_object()
 
 

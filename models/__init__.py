@@ -9,3 +9,4 @@ from models import events  # noqa: F401
 from models import sales  # noqa: F401
 from models import bookings  # noqa: F401
 from models import messaging  # noqa: F401
+from models import gate  # noqa: F401

@@ -141,7 +141,9 @@ class Ticket(TenantModel):
     holder = sa.Column(sa.String(120))  # the passenger's name on a rail ticket
     status = sa.Column(sa.String(10), nullable=False, default="valid")
     issued_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow)
-    used_at = sa.Column(UTCDateTime())
+    used_at = sa.Column(UTCDateTime())  # the first admission (services/gate/checkin.py)
+    used_gate_id = sa.Column(sa.Integer, sa.ForeignKey("gates.id", ondelete="SET NULL"))
+    exited_at = sa.Column(UTCDateTime())  # out through an exit scan since its last entry: may enter again
     # What the gate scans: the signed payload (services/tickets/payload.py), the key that signed it,
     # and its QR code drawn once as SVG (by a job after confirmation, or on the first view)
     key_id = sa.Column(sa.Integer, sa.ForeignKey("ticket_keys.id"))

@@ -26,7 +26,7 @@ class StaffPage:
     tenant_kind: str | None = None  # only on tenants of this kind
 
 
-# Only pages that exist: an area adds its pages here when it lands (bookings, reports, the gate scanner).
+# Only pages that exist: an area adds its pages here when it lands.
 STAFF_PAGES = (
     StaffPage("bookings_admin.index", _l("Bookings"),
               _l("Find a booking; its payments, refunds and cancellations; every purchase attempt."), "bookings.view"),
@@ -34,6 +34,10 @@ STAFF_PAGES = (
               _l("Every SMS and email sent to customers: queued, sent, failed; send one again."), "bookings.view"),
     StaffPage("messages_admin.template_list", _l("Message templates"),
               _l("The wording of SMS and emails, in Bangla and English, with a live preview."), "settings.manage"),
+    StaffPage("gate.open_page", _l("Gate"), _l("Scan tickets at a gate: camera, scanner or typed number, online or offline."),
+              "gate.scan"),
+    StaffPage("gate.overview", _l("Gates"), _l("Every gate today: admitted, refused by reason; offline conflicts."),
+              "reports.view"),
     StaffPage("staff.people", _l("Staff"), _l("Add staff, change their roles, deactivate accounts."),
               "staff.manage"),
     StaffPage("staff.audit_log", _l("Audit log"), _l("Who did what, and when."), "audit.view"),

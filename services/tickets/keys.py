@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import threading
+import time
 
 import sqlalchemy as sa
 from cryptography.hazmat.primitives import serialization
@@ -20,6 +21,8 @@ from models.base import utcnow
 from models.messaging import TicketKey
 from services import crypto, tenant_db, transactions
 
+PUBLIC_KEYS_TTL = 30
+_public_cache: dict[str, tuple[float, dict[int, Ed25519PublicKey]]] = {}
 _private_cache: dict[tuple[str, int, str], Ed25519PrivateKey] = {}
 _lock = threading.Lock()
 
@@ -81,6 +84,18 @@ def public_keys(*, active_only: bool = True) -> dict[int, Ed25519PublicKey]:
             for kid, public in db.session.execute(query.order_by(TicketKey.id))}
 
 
+def cached_public_keys() -> dict[int, Ed25519PublicKey]:
+    """The active public keys, kept by this process for PUBLIC_KEYS_TTL seconds: a gate verifies
+    hundreds of tickets a second and must not ask the database each time. A key retired here is
+    forgotten at once; in the other processes within the TTL."""
+    slug = tenant_db.require_tenant().slug
+    found = _public_cache.get(slug)
+    if found is None or found[0] < time.monotonic():
+        found = (time.monotonic() + PUBLIC_KEYS_TTL, public_keys())
+        _public_cache[slug] = found
+    return found[1]
+
+
 def rotate(*, commit: bool = True) -> TicketKey:
     """Add a new key that signs from now on; the older ones keep verifying until retired."""
     def unit():
@@ -90,6 +105,7 @@ def rotate(*, commit: bool = True) -> TicketKey:
         key = db.session.get(TicketKey, values["id"])
         if commit:
             transactions.commit()
+        _public_cache.pop(tenant_db.require_tenant().slug, None)
         return key
 
     return transactions.run(unit) if commit else unit()
@@ -104,6 +120,7 @@ def retire(kid: int) -> TicketKey:
         if key.status != "retired":
             key.status, key.retired_at = "retired", utcnow()
         transactions.commit()
+        _public_cache.pop(tenant_db.require_tenant().slug, None)
         return key
 
     return transactions.run(unit)

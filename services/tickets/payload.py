@@ -31,7 +31,11 @@ MAX_LABEL, MAX_TAG = 16, 8
 
 class InvalidTicket(ValueError):
     """Not a ticket we issued: unreadable, cut, changed, signed by an unknown or retired key, or
-    another tenant's."""
+    another tenant's. `reason` is the gate's code for it (services/gate/scope.REASONS)."""
+
+    def __init__(self, message: str, reason: str = "unreadable"):
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -108,12 +112,12 @@ def verify(text: str, public_keys: dict[int, Ed25519PublicKey], tenant_id: int) 
     """The claims of a payload signed by one of `public_keys` for `tenant_id`, or InvalidTicket."""
     claims, data, signature = read(text)
     if claims.tenant_id != tenant_id:
-        raise InvalidTicket("another operator's ticket")
+        raise InvalidTicket("another operator's ticket", "other_operator")
     key = public_keys.get(claims.key_id)
     if key is None:
-        raise InvalidTicket("signed by an unknown or retired key")
+        raise InvalidTicket("signed by an unknown or retired key", "unknown_key")
     try:
         key.verify(signature, data)
     except InvalidSignature as exc:
-        raise InvalidTicket("the signature does not match") from exc
+        raise InvalidTicket("the signature does not match", "bad_signature") from exc
     return claims

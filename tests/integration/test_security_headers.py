@@ -55,7 +55,8 @@ def test_tenant_branding_reaches_the_page_as_an_attribute_not_a_style_element(ma
     assert '"includeIndicatorCSS": false' in page  # htmx would otherwise inject its own stylesheet
 
 
-INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I)
+# A JSON data block (type="application/json") is not run, so the policy lets it be: it is data.
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\b(?:src=|type=\"application/json\"))[^>]*>", re.I)
 EVENT_HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.I)
 HTMX_SCRIPTING = re.compile(r"\shx-on[:\w-]*=|\bjs:|javascript:", re.I)
 
