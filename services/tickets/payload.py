@@ -4,7 +4,8 @@ its alphanumeric mode (RFC 9285, as the EU's health certificates do): about 95 b
 
 Layout (big-endian), then the 64-byte signature of all of it:
   version u8 | key id u16 | tenant id u32 | ticket id u32 | kind u8 | trip or event id u32 |
-  day u16 (local date, days since 2000-01-01) | slot id u32 (0: none) | board u8 | alight u8 |
+  day u16 (local date, days since 2000-01-01) | slot id u32 (0: none) | board u8 | alight u8 (a seat's
+  stop sequence numbers, 0 the origin; 0 on other tickets) |
   seat or admission type (u8 length + UTF-8, at most 16 bytes) | passenger tag (u8 length + UTF-8, at most 8)
 Only what the gate needs: no name, phone or price. A ticket number alone, or a payload whose
 signature is cut or changed, admits nobody.
@@ -87,8 +88,10 @@ def _parse(data: bytes) -> TicketClaims:
         pos += 1 + data[pos]
         if version != VERSION or kind not in KIND_NAMES or pos != len(data):
             raise InvalidTicket("not a ticket payload")
+        rail = KIND_NAMES[kind] == "seat"  # a seat's stops are sequence numbers, 0 the origin
         return TicketClaims(kid, tenant, ticket, KIND_NAMES[kind], subject, date.fromordinal(EPOCH.toordinal() + day),
-                            slot or None, board or None, alight or None, label.decode(), tag.decode())
+                            slot or None, board if rail else None, alight if rail else None, label.decode(),
+                            tag.decode())
     except (struct.error, IndexError, UnicodeDecodeError) as exc:
         raise InvalidTicket("not a ticket payload") from exc
 

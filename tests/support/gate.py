@@ -27,16 +27,11 @@ class SoldTicket:
     event_id: int | None
 
 
-def sold_tickets(shop, tenant, quantity: int = 2, *, starts_in=SOON) -> list[SoldTicket]:
+def sold_tickets(shop, tenant, quantity: int = 2, *, starts_in=SOON, **hold_options) -> list[SoldTicket]:
     """A paid booking of `quantity` admissions to a new event starting in `starts_in`."""
-    bought = shop.buy_tickets(tenant, quantity=quantity, starts_in=starts_in)
+    bought = shop.buy_tickets(tenant, quantity=quantity, starts_in=starts_in, **hold_options)
     shop.come_back(bought, shop.pay(bought))
-    with shop.in_tenant(tenant):
-        issue.complete(bought.booking_id)
-        event_id = db.session.get(Booking, bought.booking_id).event_id
-        rows = db.session.execute(sa.select(Ticket.id, Ticket.number, Ticket.qr_payload)
-                                  .where(Ticket.booking_id == bought.booking_id).order_by(Ticket.id)).all()
-        return [SoldTicket(i, n, p, bought.booking_id, event_id) for i, n, p in rows]
+    return _issued(shop, tenant, bought.booking_id)
 
 
 def gate_staff(in_tenant, tenant, role: str = "gate", email: str | None = None) -> tuple[int, str]:
@@ -56,3 +51,24 @@ def ticket_status(in_tenant, tenant, ticket_id: int) -> tuple[str, int | None]:
         db.session.rollback()
         row = db.session.execute(sa.select(Ticket.status, Ticket.used_gate_id).where(Ticket.id == ticket_id)).one()
         return tuple(row)
+
+
+def timed_tickets(shop, tenant, day, quantity: int = 1) -> list[SoldTicket]:
+    """A paid booking of `quantity` admissions to a timed-entry event, in its 09:00 slot on `day`."""
+    return sold_tickets(shop, tenant, quantity, timed_day=day)
+
+
+def train_tickets(shop, tenant, seats: int = 2) -> tuple[list[SoldTicket], int]:
+    """A paid booking of `seats` seats from Dhaka (stop 0) to Chattogram, three days ahead; and the trip."""
+    bought = shop.buy_seats(tenant, seats=seats)
+    shop.come_back(bought, shop.pay(bought))
+    return _issued(shop, tenant, bought.booking_id), bought.trip_id
+
+
+def _issued(shop, tenant, booking_id: int) -> list[SoldTicket]:
+    with shop.in_tenant(tenant):
+        issue.complete(booking_id)
+        booking = db.session.get(Booking, booking_id)
+        rows = db.session.execute(sa.select(Ticket.id, Ticket.number, Ticket.qr_payload)
+                                  .where(Ticket.booking_id == booking_id).order_by(Ticket.id)).all()
+        return [SoldTicket(i, n, p, booking_id, booking.event_id) for i, n, p in rows]

@@ -2,7 +2,7 @@
 ready for checkout, and a checkout driven through the services as the views drive it."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 from models.base import utcnow
 from services import tenants
@@ -14,6 +14,7 @@ from services.inventory import rail as rail_inventory
 from services.demo.payments import DEMO_CREDENTIALS
 
 CLIENT = Client("127.0.0.1", "pytest")
+TZ = "Asia/Dhaka"
 
 
 def with_gateways(app, info, names=("sslcommerz", "bkash"), **settings):
@@ -48,15 +49,27 @@ def rail_hold(customer_id: int, *, seats: int = 2, coach_seats: int = 4, day_off
     return hold, seat_ids
 
 
-def event_hold(owner: Owner, *, quantity: int = 2, capacity: int = 10, price: str = "200", starts_in=timedelta(days=3)):
-    """A general-admission event and a hold of `quantity` tickets. Returns (hold, event id, ticket type id)."""
+def event_hold(owner: Owner, *, quantity: int = 2, capacity: int = 10, price: str = "200", starts_in=timedelta(days=3),
+               timed_day=None):
+    """A general-admission event and a hold of `quantity` tickets. Returns (hold, event id, ticket type id).
+    With `timed_day` (a local date): a timed-entry event with hourly slots 09:00-12:00 that day, and
+    the hold in the 09:00 slot."""
     from models import db
     from models.events import Event
-    from tests.support.events import make_event
+    from services.events import catalog, slots
+    from tests.support.events import ACTOR, make_event
 
-    event_id = make_event(tickets=[("Adult", price, capacity)], starts_in=starts_in)
+    if timed_day is None:
+        event_id = make_event(tickets=[("Adult", price, capacity)], starts_in=starts_in)
+        slot_id = None
+    else:
+        event_id = make_event("Zoo entry", admission="timed", tickets=[("Adult", price, None)], status="draft")
+        slots.generate_slots(event_id, slots.SlotPlan(timed_day, timed_day, time(9), time(12), 60, capacity),
+                             tz=TZ, actor=ACTOR)
+        catalog.set_status(event_id, "published", actor=ACTOR)
+        slot_id = min(s.id for s in slots.slots_on(event_id, timed_day, TZ))
     type_id = db.session.get(Event, event_id).ticket_types[0].id
-    hold = event_inventory.hold_quantities(event_id, {type_id: quantity}, owner=owner)
+    hold = event_inventory.hold_quantities(event_id, {type_id: quantity}, owner=owner, slot_id=slot_id)
     return hold, event_id, type_id
 
 
