@@ -150,6 +150,8 @@ class Ticket(TenantModel):
     qr_payload = sa.Column(sa.String(200))
     qr_svg = sa.Column(sa.Text)
 
+    used_gate = relationship("Gate", viewonly=True)
+
     __table_args__ = (sa.CheckConstraint(f"status IN {TICKET_STATUSES}", name="status_known"),)
 
 

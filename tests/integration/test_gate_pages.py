@@ -81,5 +81,7 @@ def test_the_admin_sees_every_gate_and_another_members_gate_is_not_theirs(shop):
     assert "East gate" in overview and "Already used 1" in overview and 'id="total-admitted">1<' in overview
     assert admin.get(f"/staff/gate/{gate.id}").status_code == 200  # an admin may take a gate over
     assert admin.get("/staff/gate/conflicts").status_code == 200
+    booking = admin.get(f"/staff/bookings/{tickets[0].booking_id}").get_data(as_text=True)
+    assert re.search(r"<td>[^<]*, East gate</td>", booking)  # staff see where a ticket went in
     manifest = admin.get("/staff/gate/manifest.webmanifest")
     assert manifest.mimetype == "application/manifest+json" and manifest.get_json()["start_url"] == "/staff/gate"
