@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from services.gate.checkin import Outcome
-from services.rail.trip_stops import tenant_zone
 
 REASON_TEXTS = {
     "unreadable": _l("Not a ticket of ours: the code cannot be read."),
@@ -46,13 +45,14 @@ def offline_texts() -> dict:
         "online": _("Online"), "offline": _("Offline — %(n)s scans waiting"), "syncing": _("Syncing…"),
         "offline_ready": _("Offline — scans are checked on this device"),
         "this_device": _("this device"), "camera_start": _("Start camera"), "camera_stop": _("Stop camera"),
-        "camera_denied": _("The camera is not available: allow it in the browser, or use a scanner or type the number."),
+        "camera_denied": _("The camera is not available: allow it in the browser, or use a scanner or type "
+                           "the number."),
         "conflict": _("Admitted offline, but: %(reason)s"),
     }
 
 
 def _hhmm(moment) -> str:
-    return format_time(moment.astimezone(tenant_zone()).replace(tzinfo=None), "HH:mm") if moment else ""
+    return format_time(moment, "HH:mm") if moment else ""  # Babel writes it in the tenant's zone
 
 
 def reason_text(outcome: Outcome) -> str:

@@ -32,7 +32,7 @@ def _open_form(form: OpenGateForm | None = None) -> OpenGateForm:
 
 def _setup_page(form: OpenGateForm, status: int = 200):
     staff = current_staff().member
-    return render("gate/open.html", status=status, form=form, block="gate_form",
+    return render("gate/open.html", status=status, form=form,
                   mine=gates.my_open_gates(staff.id, _today_start()))
 
 

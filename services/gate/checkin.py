@@ -100,7 +100,7 @@ def _facts(claims: TicketClaims | None, scope: GateScope, reason: str | None) ->
     if claims is None or reason is None:
         return {}
     if reason == "wrong_station":
-        return {"station": scope.stations.get(claims.board_seq or -1, "")}
+        return {"station": scope.stations.get(claims.board_seq, "")}
     if reason == "wrong_date":
         return {"day": claims.day}
     if reason in ("wrong_slot", "not_yet_open"):
@@ -120,9 +120,11 @@ def _record(scope: GateScope, device: str, ticket_id: int | None, direction: str
         offline=offline, client_id=client_id, code=(code or "")[:CODE_MAX]).returning(SCANS.c.id)).scalar_one()
 
 
-def _holder_expr():
+def holder_of_ticket():
+    """The ticket's holder: the passenger on a rail ticket, else the booking's contact."""
     bookings = Booking.__table__
-    contact = sa.select(bookings.c.contact_name).where(bookings.c.id == TICKETS.c.booking_id).scalar_subquery()
+    contact = (sa.select(bookings.c.contact_name).where(bookings.c.id == TICKETS.c.booking_id)
+               .correlate_except(bookings).scalar_subquery())
     return sa.func.coalesce(TICKETS.c.holder, contact)
 
 
@@ -131,19 +133,19 @@ def _admit(ticket_id: int, scope: GateScope, at: datetime):
     return db.session.execute(
         sa.update(TICKETS).where(TICKETS.c.id == ticket_id, ENTRY_OPEN)
         .values(status="used", used_at=at, used_gate_id=scope.gate_id, exited_at=None)
-        .returning(TICKETS.c.number, _holder_expr())).first()
+        .returning(TICKETS.c.number, holder_of_ticket())).first()
 
 
 def _let_out(ticket_id: int, at: datetime):
     return db.session.execute(
         sa.update(TICKETS).where(TICKETS.c.id == ticket_id, TICKETS.c.status == "used", TICKETS.c.exited_at.is_(None))
-        .values(exited_at=at).returning(TICKETS.c.number, _holder_expr())).first()
+        .values(exited_at=at).returning(TICKETS.c.number, holder_of_ticket())).first()
 
 
 def _why_not(ticket_id: int) -> tuple[str, str | None, str | None, FirstScan | None, datetime | None]:
     """(reason, number, holder, first scan, used at) for a ticket the UPDATE did not admit."""
     row = db.session.execute(
-        sa.select(Ticket.status, Ticket.number, _holder_expr(), Ticket.used_at, Ticket.exited_at,
+        sa.select(Ticket.status, Ticket.number, holder_of_ticket(), Ticket.used_at, Ticket.exited_at,
                   BookingItem.refund_amount, Gate.name, StaffMember.name)
         .join(BookingItem, BookingItem.id == Ticket.booking_item_id)
         .outerjoin(Gate, Gate.id == Ticket.used_gate_id).outerjoin(StaffMember, StaffMember.id == Gate.staff_id)
@@ -214,7 +216,7 @@ def _sync_one(scope: GateScope, device: str, item: OfflineScan) -> Outcome:
             return _recorded(device, item.client_id)
         outcome = Outcome(item.result, reason, ticket_id, number, claims, client_id=item.client_id, scan_id=inserted)
         if item.result == "admitted" and ticket_id is not None and reason is None:
-            outcome.reason = _admit_offline(ticket_id, scope, item.scanned_at)
+            outcome.reason, outcome.first = _admit_offline(ticket_id, scope, item.scanned_at)
         elif item.result == "exited" and ticket_id is not None:
             outcome.result = "exited" if _let_out(ticket_id, item.scanned_at) is not None else "rejected"
             outcome.reason = None if outcome.result == "exited" else "not_inside"
@@ -229,13 +231,13 @@ def _sync_one(scope: GateScope, device: str, item: OfflineScan) -> Outcome:
     return transactions.run(unit)
 
 
-def _admit_offline(ticket_id: int, scope: GateScope, at: datetime) -> str | None:
-    """Check a ticket in at an offline scan's time; the conflict's reason if it was not ours to
-    admit. The earlier admission wins: if the ticket went in later elsewhere, this scan becomes
-    its check-in and that later admission the conflict."""
+def _admit_offline(ticket_id: int, scope: GateScope, at: datetime) -> tuple[str | None, FirstScan | None]:
+    """Check a ticket in at an offline scan's time; the conflict's reason (and the admission that
+    came first) if it was not ours to admit. The earlier admission wins: if the ticket went in
+    later elsewhere, this scan becomes its check-in and that later admission the conflict."""
     if _admit(ticket_id, scope, at) is not None:
-        return None
-    reason, _, _, _, used_at = _why_not(ticket_id)
+        return None, None
+    reason, _, _, first, used_at = _why_not(ticket_id)
     if reason == "already_used" and used_at is not None and at < used_at:
         db.session.execute(sa.update(Ticket).where(Ticket.id == ticket_id, Ticket.used_at == used_at)
                            .values(used_at=at, used_gate_id=scope.gate_id),
@@ -243,8 +245,8 @@ def _admit_offline(ticket_id: int, scope: GateScope, at: datetime) -> str | None
         db.session.execute(sa.update(Scan).where(Scan.ticket_id == ticket_id, Scan.result == "admitted",
                                                  Scan.direction == "entry", Scan.reason.is_(None),
                                                  Scan.scanned_at == used_at).values(reason="already_used"))
-        return None
-    return reason
+        return None, None
+    return reason, first
 
 
 def _recorded(device: str, client_id: str) -> Outcome:

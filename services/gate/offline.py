@@ -14,6 +14,7 @@ from models.bookings import BookingItem, Ticket
 from models.gate import Gate
 from models.people import StaffMember
 from services import tenant_db
+from services.gate.checkin import holder_of_ticket
 from services.gate.counters import in_scope
 from services.gate.scope import GateScope
 from services.rail.trip_stops import tenant_zone
@@ -26,16 +27,17 @@ def _ms(moment: datetime | None) -> int | None:
 
 def data(scope: GateScope) -> dict:
     zone = tenant_zone()
-    refund = sa.select(BookingItem.refund_amount).where(BookingItem.id == Ticket.booking_item_id).scalar_subquery()
+    item = sa.orm.aliased(BookingItem)  # its own join: in_scope() may join booking_items too
     rows = db.session.execute(in_scope(scope, sa.select(
-        Ticket.id, Ticket.number, Ticket.status, Ticket.holder, Ticket.used_at, Ticket.exited_at, refund,
-        Gate.name, StaffMember.name, sa.select(BookingItem.label).where(BookingItem.id == Ticket.booking_item_id)
-        .scalar_subquery()).select_from(Ticket).outerjoin(Gate, Gate.id == Ticket.used_gate_id)
-        .outerjoin(StaffMember, StaffMember.id == Gate.staff_id))).all()
+        Ticket.id, Ticket.number, Ticket.status, holder_of_ticket(), Ticket.used_at, Ticket.exited_at,
+        item.refund_amount, item.label, item.time_slot_id, Gate.name, StaffMember.name)
+        .select_from(Ticket).join(item, item.id == Ticket.booking_item_id)
+        .outerjoin(Gate, Gate.id == Ticket.used_gate_id).outerjoin(StaffMember, StaffMember.id == Gate.staff_id))).all()
     expected, used, revoked = [], {}, {}
-    for ticket_id, number, status, holder, used_at, exited_at, refunded, gate, staff, label in rows:
+    for ticket_id, number, status, holder, used_at, exited_at, refunded, label, slot_id, gate, staff in rows:
         if status in ("valid", "used"):
-            expected.append({"id": ticket_id, "number": number, "label": label or "", "holder": holder or ""})
+            expected.append({"id": ticket_id, "number": number, "label": label or "", "holder": holder or "",
+                             "slot": slot_id})
         if status == "used" and exited_at is None:
             used[str(ticket_id)] = {"gate": gate or "", "at": used_at.astimezone(zone).strftime("%H:%M"),
                                     "by": staff or ""}
@@ -45,6 +47,7 @@ def data(scope: GateScope) -> dict:
             revoked[str(ticket_id)] = "expired"
     return {
         "tenant_id": tenant_db.require_tenant().id,
+        "zone": zone.key,
         "keys": [{"kid": int(k["kid"]), "x": k["x"]} for k in keys.jwks()["keys"]],
         "gate": {"id": scope.gate_id, "name": scope.name, "kind": scope.kind, "subject_id": scope.subject_id,
                  "day": scope.day.isoformat() if scope.day else None,

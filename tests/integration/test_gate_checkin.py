@@ -4,7 +4,8 @@ synced once each with the first admission winning, and the scan API's token."""
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -152,6 +153,7 @@ def test_a_late_offline_admission_is_the_conflict(shop, zoo_gates):
         [late] = checkin.sync(north, "north", [OfflineScan("x-1", tickets[0].code, "entry", utcnow(), "admitted",
                                                            None)])
     assert (late.result, late.reason, late.conflict) == ("admitted", "already_used", True)
+    assert late.first.gate == "South gate"  # the conflict names the admission that came first
     assert ticket_status(shop.in_tenant, zoo, tickets[0].id) == ("used", south)
 
 
@@ -171,7 +173,8 @@ def test_the_scan_api_takes_the_gate_token_and_answers_small_json(shop, zoo_gate
     assert data["detail"] == "Adult, Karim U."
     again = client.post("/staff/gate/api/scan", json=body, headers={"X-Gate-Token": token}).get_json()
     assert (again["result"], again["reason"], again["first"]["gate"]) == ("rejected", "already_used", "North gate")
-    assert again["message"].startswith("Already used at North gate, ")
+    local = datetime.now(ZoneInfo("Asia/Dhaka")).strftime("%H:%M")  # Dhaka's wall clock, not UTC's
+    assert again["first"]["at"] == local and again["message"] == f"Already used at North gate, {local}, by Test gate."
     offline = client.get("/staff/gate/api/offline", headers={"X-Gate-Token": token}).get_json()
     assert offline["gate"]["subject_id"] == tickets[0].event_id and offline["keys"][0]["kid"] == 1
     assert str(tickets[0].id) in offline["used"] and len(offline["expected"]) == 3

@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 
 import pytest
 
-from services.gate import checkin
+from services.gate import checkin, gates, offline
 from services.gate.gates import GateError
 from services.rail import trips
 from services.rail.trip_stops import tenant_zone
@@ -33,6 +33,16 @@ def test_a_timed_entry_gate_admits_its_day_and_only_the_current_slot(shop):
         assert late.reason == "wrong_slot"
         assert checkin.scan(slot_gate, ticket.code, device="d", now=nine - timedelta(minutes=9)).result == "admitted"
         assert checkin.scan(slot_gate, second.code, device="d", now=nine + timedelta(minutes=69)).result == "admitted"
+        kept = offline.data(gates.scope_of(slot_gate))  # what the console keeps for going offline
+    assert kept["zone"] == "Asia/Dhaka" and len(kept["gate"]["slots"]) == 3  # 09:00, 10:00, 11:00
+    assert kept["gate"]["slots"][str(ticket_slot(kept))][0] == int(nine.timestamp() * 1000)
+    assert {e["holder"] for e in kept["expected"]} == {"Karim Uddin"} and set(kept["used"]) == {str(ticket.id),
+                                                                                                 str(second.id)}
+
+
+def ticket_slot(kept) -> int:
+    [slot] = {e["slot"] for e in kept["expected"]}
+    return slot
 
 
 def test_a_train_gate_admits_its_trip_at_its_boarding_station(shop):
