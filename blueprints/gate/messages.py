@@ -42,7 +42,8 @@ def offline_texts() -> dict:
     return {
         "reasons": {code: str(text) for code, text in REASON_TEXTS.items()},
         "valid": str(TITLES["admitted"]), "not_valid": str(TITLES["rejected"]), "exit": str(TITLES["exited"]),
-        "online": _("Online"), "offline": _("Offline — %(n)s scans waiting"), "syncing": _("Syncing…"),
+        "online": _("Online"), "offline": _("Offline — %(n)s scans waiting"),
+        "offline_one": _("Offline — 1 scan waiting"), "syncing": _("Syncing…"),
         "offline_ready": _("Offline — scans are checked on this device"),
         "this_device": _("this device"), "camera_start": _("Start camera"), "camera_stop": _("Stop camera"),
         "camera_denied": _("The camera is not available: allow it in the browser, or use a scanner or type "
