@@ -61,6 +61,9 @@ def create_app(overrides: dict | None = None) -> Flask:
         from gateways.sandbox import mount
 
         mount(app)
+    from blueprints.gate import express as gate_express
+
+    gate_express.init_app(app)  # the scan's express lane, in front of everything else
     from jobs import queue
 
     queue.init_app(app)

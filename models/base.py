@@ -40,7 +40,8 @@ def _table_of(clause) -> sa.Table | None:
     if isinstance(clause, sa.Table):
         return clause
     if isinstance(clause, sa.Join):
-        return _table_of(clause.left) or _table_of(clause.right)
+        left = _table_of(clause.left)  # not `or`: a Table has no truth value
+        return left if left is not None else _table_of(clause.right)
     element = getattr(clause, "element", None)  # an alias of a table, a subquery
     if isinstance(element, sa.Table):
         return element

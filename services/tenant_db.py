@@ -2,7 +2,8 @@
 
 The binding is a context variable: a request binds its tenant in `before_request` and unbinds in
 teardown; jobs and commands use `tenant_context(slug)`. Engines are created once per tenant and
-database URL and cached for the life of the process.
+database URL and cached for the life of the process; so are the small pools of autocommit psycopg
+connections the gate's express lane uses on PostgreSQL (`autocommit_pool`).
 """
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, URL
 
 if TYPE_CHECKING:
+    from psycopg_pool import ConnectionPool
+
     from services.tenants import TenantInfo
 
 
@@ -25,6 +28,8 @@ class NoTenantBound(RuntimeError):
 _current: ContextVar["TenantInfo | None"] = ContextVar("jatra_tenant", default=None)
 _engines: dict[tuple[str, str], Engine] = {}
 _engines_lock = threading.Lock()
+_pools: dict[tuple[str, str], "ConnectionPool"] = {}
+AUTOCOMMIT_POOL_SIZE = 8  # per tenant and process: a scan holds one for a statement or two
 
 
 def _sqlite_connect(dbapi_connection, _record):
@@ -111,11 +116,31 @@ def engine_for(info: "TenantInfo") -> Engine:
     return engine
 
 
+def autocommit_pool(info: "TenantInfo") -> "ConnectionPool":
+    """A PostgreSQL tenant's pool of autocommit psycopg connections, for work that is one statement
+    (a transaction of its own) and must skip the ORM and the engine's ping on checkout."""
+    from psycopg_pool import ConnectionPool
+
+    key = (info.slug, info.database_url.render_as_string(hide_password=False))
+    pool = _pools.get(key)
+    if pool is None:
+        with _engines_lock:
+            pool = _pools.get(key)
+            if pool is None:
+                conninfo = info.database_url.set(drivername="postgresql").render_as_string(hide_password=False)
+                pool = _pools[key] = ConnectionPool(conninfo, min_size=1, max_size=AUTOCOMMIT_POOL_SIZE,
+                                                    kwargs={"autocommit": True}, name=f"express-{info.slug}",
+                                                    open=True)
+    return pool
+
+
 def dispose_engine(slug: str) -> None:
     """Close a tenant's pooled connections (before dropping its database)."""
     with _engines_lock:
         for key in [k for k in _engines if k[0] == slug]:
             _engines.pop(key).dispose()
+        for key in [k for k in _pools if k[0] == slug]:
+            _pools.pop(key).close()
 
 
 def dispose_all(*, close: bool = True) -> None:
@@ -125,6 +150,10 @@ def dispose_all(*, close: bool = True) -> None:
         for engine in _engines.values():
             engine.dispose(close=close)
         _engines.clear()
+        if close:
+            for pool in _pools.values():
+                pool.close()
+        _pools.clear()
 
 
 def current_tenant() -> "TenantInfo | None":

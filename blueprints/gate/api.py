@@ -53,7 +53,9 @@ def api_scan(gate_id):
     if not code or not device:
         return _error("Send JSON with code and device.", 400)
     outcome = checkin.scan(gate_id, code, device=device, direction=body.get("direction") or "entry")
-    return jsonify(as_json(outcome))
+    response = jsonify(as_json(outcome))
+    response.headers["X-Gate-Lane"] = "full"  # blueprints/gate/express.py answers the common scans first
+    return response
 
 
 def _offline_scan(item) -> OfflineScan | None:

@@ -142,26 +142,39 @@ def _let_out(ticket_id: int, at: datetime):
         .values(exited_at=at).returning(TICKETS.c.number, holder_of_ticket())).first()
 
 
+def refusal_reason(ticket, item):
+    """Why an entry scan that the conditional UPDATE did not admit is refused, from the ticket's row
+    as it is now (SQL, so that the express lane says it in the same statement that records it)."""
+    return sa.case(
+        (sa.and_(ticket.c.status == "used", ticket.c.exited_at.is_(None)), "already_used"),
+        (sa.and_(ticket.c.status == "cancelled", item.c.refund_amount > 0), "refunded"),
+        (ticket.c.status.in_(("cancelled", "expired")), ticket.c.status),
+        else_="not_inside")
+
+
+def refusal_facts(ticket_id):
+    """(reason, number, holder, used at, first gate, its staff) of a ticket, read afresh."""
+    items, gates, staff = BookingItem.__table__, Gate.__table__, StaffMember.__table__
+    return (sa.select(refusal_reason(TICKETS, items).label("reason"), TICKETS.c.number,
+                      holder_of_ticket().label("holder"), TICKETS.c.used_at, gates.c.name.label("gate"),
+                      staff.c.name.label("staff"))
+            .select_from(TICKETS.join(items, items.c.id == TICKETS.c.booking_item_id)
+                         .outerjoin(gates, gates.c.id == TICKETS.c.used_gate_id)
+                         .outerjoin(staff, staff.c.id == gates.c.staff_id))
+            .where(TICKETS.c.id == ticket_id))
+
+
+def first_scan(gate: str | None, at: datetime | None, by: str | None) -> FirstScan | None:
+    return FirstScan(gate or "", at, by or "") if at is not None else None
+
+
 def _why_not(ticket_id: int) -> tuple[str, str | None, str | None, FirstScan | None, datetime | None]:
     """(reason, number, holder, first scan, used at) for a ticket the UPDATE did not admit."""
-    row = db.session.execute(
-        sa.select(Ticket.status, Ticket.number, holder_of_ticket(), Ticket.used_at, Ticket.exited_at,
-                  BookingItem.refund_amount, Gate.name, StaffMember.name)
-        .join(BookingItem, BookingItem.id == Ticket.booking_item_id)
-        .outerjoin(Gate, Gate.id == Ticket.used_gate_id).outerjoin(StaffMember, StaffMember.id == Gate.staff_id)
-        .where(Ticket.id == ticket_id)).first()
+    row = db.session.execute(refusal_facts(ticket_id)).first()
     if row is None:
         return "unknown_ticket", None, None, None, None
-    status, number, holder, used_at, exited_at, refund, gate, staff = row
-    if status == "used":
-        reason = "not_inside" if exited_at is not None else "already_used"
-        first = FirstScan(gate or "", used_at, staff or "") if used_at else None
-        return reason, number, holder, first, used_at
-    if status == "cancelled":
-        return ("refunded" if refund else "cancelled"), number, holder, None, None
-    if status == "expired":
-        return "expired", number, holder, None, None
-    return "not_inside", number, holder, None, None  # valid but never in: an exit scan
+    first = first_scan(row.gate, row.used_at, row.staff) if row.reason == "already_used" else None
+    return row.reason, row.number, row.holder, first, row.used_at
 
 
 def scan(gate_id: int, code: str, *, device: str, direction: str = "entry", now: datetime | None = None) -> Outcome:

@@ -178,3 +178,53 @@ def test_the_scan_api_takes_the_gate_token_and_answers_small_json(shop, zoo_gate
     offline = client.get("/staff/gate/api/offline", headers={"X-Gate-Token": token}).get_json()
     assert offline["gate"]["subject_id"] == tickets[0].event_id and offline["keys"][0]["kid"] == 1
     assert str(tickets[0].id) in offline["used"] and len(offline["expected"]) == 3
+
+
+def test_the_express_lane_answers_common_scans_and_passes_the_rest_on(shop, zoo_gates, app):
+    """Admissions and "already used" come from the express lane (one statement each, no Flask
+    request machinery); a typed number, a forged code and an exit are answered by the view. Both
+    record their scans alike."""
+    zoo, tickets, north, south = zoo_gates
+    client = shop.client_for(zoo)
+
+    def scan(gate, code, **extra):
+        answer = client.post("/staff/gate/api/scan", json={"code": code, "device": "phone-1", **extra},
+                             headers={"X-Gate-Token": tokens.make(app.secret_key, zoo.slug, gate),
+                                      "Accept-Language": "bn"})
+        return answer.headers.get("X-Gate-Lane"), answer.get_json()
+
+    lane, admitted = scan(north, tickets[0].code)
+    assert (lane, admitted["result"], admitted["title"], admitted["detail"]) == ("express", "admitted", "বৈধ",
+                                                                                 "Adult, Karim U.")
+    lane, refused = scan(south, tickets[0].code)
+    assert (lane, refused["reason"], refused["first"]["gate"]) == ("express", "already_used", "North gate")
+    assert "North gate" in refused["message"] and refused["ticket"] == tickets[0].number
+    assert scan(north, tickets[1].number)[0] == "full"
+    assert scan(north, tickets[2].code[:-4] + "0000")[0] == "full"
+    with shop.in_tenant(zoo):
+        rows = db.session.execute(sa.select(Scan.gate_id, Scan.ticket_id, Scan.result, Scan.reason, Scan.device_id,
+                                            Scan.staff_id).order_by(Scan.id)).all()
+    staff = rows[0].staff_id
+    assert [tuple(r) for r in rows[:3]] == [(north, tickets[0].id, "admitted", None, "phone-1", staff),
+                                            (south, tickets[0].id, "rejected", "already_used", "phone-1", staff),
+                                            (north, tickets[1].id, "admitted", None, "phone-1", staff)]
+    assert rows[3].result == "rejected" and len(rows) == 4
+
+
+def test_two_gates_racing_through_the_express_lane_admit_once(shop, zoo_gates, app, race):
+    zoo, tickets, north, south = zoo_gates
+    headers = {gate: {"X-Gate-Token": tokens.make(app.secret_key, zoo.slug, gate)} for gate in (north, south)}
+    turn = iter([north, south] * 4)
+    lock = threading.Lock()
+
+    def post():
+        with lock:
+            gate = next(turn)
+        answer = shop.client_for(zoo).post("/staff/gate/api/scan", json={"code": tickets[0].code, "device": "d"},
+                                           headers=headers[gate])
+        return answer.headers["X-Gate-Lane"], answer.get_json()["result"], answer.get_json()["reason"]
+
+    with shop.in_tenant(zoo):
+        answers = race(8, post)
+    assert sorted(answers) == [("express", "admitted", None)] + [("express", "rejected", "already_used")] * 7
+    assert ticket_status(shop.in_tenant, zoo, tickets[0].id)[0] == "used"
