@@ -69,3 +69,18 @@ def test_every_reason_is_named_once_and_has_words_for_the_guard():
 
     assert len(set(REASONS)) == len(REASONS)
     assert set(REASON_TEXTS) == set(REASONS) == set(REASON_LABELS)
+
+
+def test_a_gate_token_names_its_gate_on_its_own_site_until_it_expires(monkeypatch):
+    from services.gate import tokens
+
+    token = tokens.make("s" * 40, "zoo", 7)
+    assert tokens.read("s" * 40, token, "zoo") == 7
+    assert tokens.read("s" * 40, token, "zoo") == 7  # remembered: no HMAC this time
+    for secret, slug, text in (("s" * 40, "fort", token), ("t" * 40, "zoo", token), ("s" * 40, "zoo", token[:-2])):
+        with pytest.raises(tokens.BadToken):
+            tokens.read(secret, text, slug)
+    later = tokens.time.time() + tokens.MAX_AGE + 60
+    monkeypatch.setattr(tokens.time, "time", lambda: later)  # the time module: itsdangerous reads it too
+    with pytest.raises(tokens.BadToken):
+        tokens.read("s" * 40, token, "zoo")
