@@ -84,14 +84,15 @@ def _sqlite_unique_names() -> dict[tuple[str, ...], str]:
     return names
 
 
-def insert_or_skip(model, *index_elements: str):
+def insert_or_skip(model, *index_elements: str, where=None):
     """INSERT ... ON CONFLICT (index_elements) DO NOTHING for the engine `model` lives on
-    (PostgreSQL or SQLite): a row that is there already stays as it is, with no error."""
+    (PostgreSQL or SQLite): a row that is there already stays as it is, with no error. `where`:
+    the predicate of a partial unique index on those columns."""
     from sqlalchemy.dialects import postgresql, sqlite
 
     dialect = db.session.get_bind(mapper=sa.inspect(model)).dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(model).on_conflict_do_nothing(index_elements=list(index_elements))
+    return insert(model).on_conflict_do_nothing(index_elements=list(index_elements), index_where=where)
 
 
 def is_retryable(exc: BaseException) -> bool:

@@ -2,11 +2,12 @@
 sentence. The same texts go to the console as JSON for its offline verdicts."""
 from __future__ import annotations
 
-from flask_babel import format_date, format_time
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from services.gate.checkin import Outcome
+from services.rail.trip_stops import tenant_zone
 
 REASON_TEXTS = {
     "unreadable": _l("Not a ticket of ours: the code cannot be read."),
@@ -53,7 +54,8 @@ def offline_texts() -> dict:
 
 
 def _hhmm(moment) -> str:
-    return format_time(moment, "HH:mm") if moment else ""  # Babel writes it in the tenant's zone
+    """07:02 on the tenant's clock (as the offline data writes it; cheaper than Babel on every scan)."""
+    return moment.astimezone(tenant_zone()).strftime("%H:%M") if moment else ""
 
 
 def reason_text(outcome: Outcome) -> str:

@@ -219,7 +219,7 @@ def _sync_one(scope: GateScope, device: str, item: OfflineScan) -> Outcome:
 
     def unit() -> Outcome:
         inserted = db.session.execute(
-            transactions.insert_or_skip(Scan, "device_id", "client_id").values(
+            transactions.insert_or_skip(Scan, "device_id", "client_id", where=Scan.client_id.is_not(None)).values(
                 gate_id=scope.gate_id, device_id=device[:36], staff_id=scope.staff_id, ticket_id=ticket_id,
                 direction=direction, result="rejected", reason=reason or item.reason or "unreadable",
                 scanned_at=item.scanned_at, recorded_at=utcnow(), offline=True, client_id=item.client_id[:36],

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from models import db
 from models.bookings import Booking, BookingItem, Ticket
-from models.gate import Gate, Scan
+from models.gate import CONFLICT, Gate, Scan
 from models.people import StaffMember
 from services.gate.scope import GateScope
 
@@ -110,6 +110,6 @@ def conflicts(limit: int = 200) -> list[Conflict]:
                   Scan.scanned_at, Scan.recorded_at)
         .join(Ticket, Ticket.id == Scan.ticket_id).join(second_gate, second_gate.id == Scan.gate_id)
         .join(StaffMember, StaffMember.id == Scan.staff_id).outerjoin(first_gate, first_gate.id == Ticket.used_gate_id)
-        .where(Scan.result == "admitted", Scan.reason.is_not(None))
+        .where(sa.text(CONFLICT))  # the partial index ix_scans_conflicts
         .order_by(Scan.recorded_at.desc()).limit(limit)).all()
     return [Conflict(*row) for row in rows]

@@ -16,6 +16,8 @@ down_revision = 't0010_tickets_messages'
 branch_labels = None
 depends_on = None
 
+CONFLICT = "result = 'admitted' AND reason IS NOT NULL"
+
 
 def upgrade():
     op.create_table('gates',
@@ -66,11 +68,14 @@ def upgrade():
     sa.ForeignKeyConstraint(['gate_id'], ['gates.id'], name=op.f('fk_scans_gate_id_gates'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['staff_id'], ['staff_members.id'], name=op.f('fk_scans_staff_id_staff_members'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], name=op.f('fk_scans_ticket_id_tickets'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_scans')),
-    sa.UniqueConstraint('device_id', 'client_id', name='uq_scans_device_client')
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_scans'))
     )
     with op.batch_alter_table('scans', schema=None) as batch_op:
-        batch_op.create_index('ix_scans_conflicts', ['result', 'reason', 'offline'], unique=False)
+        batch_op.create_index('uq_scans_device_client', ['device_id', 'client_id'], unique=True,
+                              postgresql_where=sa.text('client_id IS NOT NULL'),
+                              sqlite_where=sa.text('client_id IS NOT NULL'))
+        batch_op.create_index('ix_scans_conflicts', ['recorded_at'], unique=False,
+                              postgresql_where=sa.text(CONFLICT), sqlite_where=sa.text(CONFLICT))
         batch_op.create_index('ix_scans_gate_result', ['gate_id', 'result', 'reason'], unique=False)
         batch_op.create_index('ix_scans_ticket', ['ticket_id'], unique=False)
 
@@ -91,6 +96,7 @@ def downgrade():
         batch_op.drop_index('ix_scans_ticket')
         batch_op.drop_index('ix_scans_gate_result')
         batch_op.drop_index('ix_scans_conflicts')
+        batch_op.drop_index('uq_scans_device_client')
 
     op.drop_table('scans')
     with op.batch_alter_table('gates', schema=None) as batch_op:
