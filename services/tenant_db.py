@@ -105,15 +105,20 @@ def init_app(app) -> None:
             configure_sqlite(engine)
 
 
-def engine_for(info: "TenantInfo") -> Engine:
+def _once(cache: dict, info: "TenantInfo", make):
+    """cache's entry for this tenant and database URL, made once however many threads ask."""
     key = (info.slug, info.database_url.render_as_string(hide_password=False))
-    engine = _engines.get(key)
-    if engine is None:
+    found = cache.get(key)
+    if found is None:
         with _engines_lock:
-            engine = _engines.get(key)
-            if engine is None:
-                engine = _engines[key] = make_engine(info.database_url)
-    return engine
+            found = cache.get(key)
+            if found is None:
+                found = cache[key] = make()
+    return found
+
+
+def engine_for(info: "TenantInfo") -> Engine:
+    return _once(_engines, info, lambda: make_engine(info.database_url))
 
 
 def autocommit_pool(info: "TenantInfo") -> "ConnectionPool":
@@ -121,17 +126,12 @@ def autocommit_pool(info: "TenantInfo") -> "ConnectionPool":
     (a transaction of its own) and must skip the ORM and the engine's ping on checkout."""
     from psycopg_pool import ConnectionPool
 
-    key = (info.slug, info.database_url.render_as_string(hide_password=False))
-    pool = _pools.get(key)
-    if pool is None:
-        with _engines_lock:
-            pool = _pools.get(key)
-            if pool is None:
-                conninfo = info.database_url.set(drivername="postgresql").render_as_string(hide_password=False)
-                pool = _pools[key] = ConnectionPool(conninfo, min_size=1, max_size=AUTOCOMMIT_POOL_SIZE,
-                                                    kwargs={"autocommit": True}, name=f"express-{info.slug}",
-                                                    open=True)
-    return pool
+    def make():
+        conninfo = info.database_url.set(drivername="postgresql").render_as_string(hide_password=False)
+        return ConnectionPool(conninfo, min_size=1, max_size=AUTOCOMMIT_POOL_SIZE, kwargs={"autocommit": True},
+                              name=f"express-{info.slug}", open=True)
+
+    return _once(_pools, info, make)
 
 
 def dispose_engine(slug: str) -> None:

@@ -247,8 +247,8 @@ def test_a_guard_opens_the_north_gate_and_a_usb_scanner_and_a_typed_number_let_t
                                                     (second.id, "admitted", None, False)]
 
 
-def test_the_network_drops_the_console_goes_on_alone_and_hands_its_scans_over_when_it_is_back(
-        page, live_server, shop):
+def _north_gate_ready_for_offline(page, live_server, shop):
+    """A ticket sold, and a guard at the North gate's console once it keeps what it needs offline."""
     zoo = shop.zoo()
     [ticket] = sold_tickets(shop, zoo, quantity=1)
     staff_id, email = gate_staff(shop.in_tenant, zoo)
@@ -257,6 +257,12 @@ def test_the_network_drops_the_console_goes_on_alone_and_hands_its_scans_over_wh
     guard.logs_in()
     guard.opens_the_console(gate_id, "North gate")
     guard.waits_for_the_offline_data(gate_id)
+    return zoo, ticket, gate_id, guard
+
+
+def test_the_network_drops_the_console_goes_on_alone_and_hands_its_scans_over_when_it_is_back(
+        page, live_server, shop):
+    zoo, ticket, gate_id, guard = _north_gate_ready_for_offline(page, live_server, shop)
     expect(guard.network_state).to_have_text("Online")
 
     page.context.set_offline(True)
@@ -303,14 +309,8 @@ def test_a_ticket_that_went_in_at_the_north_gate_is_refused_at_the_south_gate_na
 
 def test_the_console_reloads_without_network_from_the_service_workers_cache_and_still_checks_tickets(
         page, live_server, shop):
-    zoo = shop.zoo()
-    [ticket] = sold_tickets(shop, zoo, quantity=1)
-    staff_id, email = gate_staff(shop.in_tenant, zoo)
-    gate_id = open_gate(shop.in_tenant, zoo, staff_id, "North gate", event_id=ticket.event_id)
-    guard = Guard(page, live_server, zoo, email)
-    guard.logs_in()
-    guard.opens_the_console(gate_id, "North gate")  # the first visit: the service worker keeps the page
-    guard.waits_for_the_offline_data(gate_id)
+    # the first visit: the service worker keeps the page
+    zoo, ticket, gate_id, guard = _north_gate_ready_for_offline(page, live_server, shop)
     _until(page, PAGE_CACHED, what="the service worker controls the page and has it in its cache")
 
     page.context.set_offline(True)

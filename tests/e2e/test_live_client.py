@@ -5,9 +5,9 @@ stream; a stream that cannot connect falls back to polling with If-None-Match.""
 from __future__ import annotations
 
 import time
-from datetime import date
 
 from services import live
+from services.rail import trips
 from tests.support import rail as make
 
 STOPS = [("DHK", None, "07:00", 0, 0), ("CTG", "12:00", None, 0, 321)]
@@ -47,8 +47,8 @@ def test_changes_arrive_live_and_a_stale_page_or_a_swapped_element_catches_up(pa
     rail = make_tenant("rail", kind="rail")
     with in_tenant(rail):
         train = make.train(STOPS)
-        make.generate([train.id], date.today())
-        trip_id = make.trip_of(train.id, date.today()).id
+        make.generate([train.id], trips.local_today())
+        trip_id = make.trip_of(train.id, trips.local_today()).id
         channel = live.trip_channel(trip_id)
         current = live.version(channel)
     url, poll = f"/live/trips/{trip_id}", "/test-only/seat-map-fragment"

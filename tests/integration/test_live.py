@@ -5,7 +5,7 @@ from __future__ import annotations
 import http.client
 import threading
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -15,6 +15,7 @@ from models import db
 from models.base import utcnow
 from models.sessions import LoginSession
 from services import live, tenant_db
+from services.rail import trips
 from tests.conftest import _make_app
 from tests.support import events as make_events
 from tests.support import rail as make
@@ -36,8 +37,8 @@ def rail(make_tenant):
 def trip_id(rail, in_tenant):
     with in_tenant(rail):
         train = make.train(STOPS)
-        make.generate([train.id], date.today())
-        return make.trip_of(train.id, date.today()).id
+        make.generate([train.id], trips.local_today())
+        return make.trip_of(train.id, trips.local_today()).id
 
 
 @pytest.fixture

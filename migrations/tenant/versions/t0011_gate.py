@@ -36,12 +36,15 @@ def upgrade():
     sa.Column('opened_at', models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('closed_at', models.base.UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint("kind <> 'timed' OR day IS NOT NULL", name=op.f('ck_gates_timed_has_day')),
-    sa.CheckConstraint("kind <> 'trip' OR (trip_id IS NOT NULL AND board_seq IS NOT NULL AND event_id IS NULL)", name=op.f('ck_gates_trip_named')),
-    sa.CheckConstraint("kind = 'trip' OR (event_id IS NOT NULL AND trip_id IS NULL)", name=op.f('ck_gates_event_named')),
+    sa.CheckConstraint("kind <> 'trip' OR (trip_id IS NOT NULL AND board_seq IS NOT NULL AND event_id IS NULL)",
+                       name=op.f('ck_gates_trip_named')),
+    sa.CheckConstraint("kind = 'trip' OR (event_id IS NOT NULL AND trip_id IS NULL)",
+                       name=op.f('ck_gates_event_named')),
     sa.CheckConstraint("kind IN ('event', 'timed', 'trip')", name=op.f('ck_gates_kind_known')),
     sa.CheckConstraint('grace_minutes BETWEEN 0 AND 240', name=op.f('ck_gates_grace_range')),
     sa.ForeignKeyConstraint(['event_id'], ['events.id'], name=op.f('fk_gates_event_id_events'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['staff_id'], ['staff_members.id'], name=op.f('fk_gates_staff_id_staff_members'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['staff_id'], ['staff_members.id'], name=op.f('fk_gates_staff_id_staff_members'),
+                            ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['trip_id'], ['trips.id'], name=op.f('fk_gates_trip_id_trips'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_gates'))
     )
@@ -66,7 +69,8 @@ def upgrade():
     sa.CheckConstraint("result <> 'rejected' OR reason IS NOT NULL", name=op.f('ck_scans_rejection_has_reason')),
     sa.CheckConstraint("result IN ('admitted', 'rejected', 'exited')", name=op.f('ck_scans_result_known')),
     sa.ForeignKeyConstraint(['gate_id'], ['gates.id'], name=op.f('fk_scans_gate_id_gates'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['staff_id'], ['staff_members.id'], name=op.f('fk_scans_staff_id_staff_members'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['staff_id'], ['staff_members.id'], name=op.f('fk_scans_staff_id_staff_members'),
+                            ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], name=op.f('fk_scans_ticket_id_tickets'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_scans'))
     )
@@ -82,7 +86,8 @@ def upgrade():
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.add_column(sa.Column('used_gate_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('exited_at', models.base.UTCDateTime(timezone=True), nullable=True))
-        batch_op.create_foreign_key(batch_op.f('fk_tickets_used_gate_id_gates'), 'gates', ['used_gate_id'], ['id'], ondelete='SET NULL')
+        batch_op.create_foreign_key(batch_op.f('fk_tickets_used_gate_id_gates'), 'gates', ['used_gate_id'], ['id'],
+                                    ondelete='SET NULL')
 
 
 
