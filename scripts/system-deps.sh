@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# What the test suite needs from Debian: Chromium for the browser tests, and PostgreSQL and Redis
-# servers when none is configured (DATABASE_URL / REDIS_URL) or answering on the usual ports.
+# What the test suite needs from Debian: Chromium for the browser tests, Node to run the gate's
+# JavaScript rules against the Python ones, and PostgreSQL and Redis servers when none is configured
+# (DATABASE_URL / REDIS_URL) or answering on the usual ports.
 set -euo pipefail
 answers() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium fonts-noto-core)
+command -v node >/dev/null || need+=(nodejs)
 if [ -z "${DATABASE_URL:-}" ] && ! answers 5432 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   need+=(postgresql)
 fi

@@ -1,7 +1,7 @@
 """What a gate console keeps so that it can go on validating without the network: the tenant's
 public keys, what the gate admits, the tickets it expects (for typed numbers), those already in
 (where and when) and those cancelled, refunded or expired. The browser checks signatures itself
-(static/js/gate.js); this is its copy of the rest."""
+(static/js/gate-rules.js, used by static/js/gate.js); this is its copy of the rest."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -23,6 +23,16 @@ from services.tickets import keys
 
 def _ms(moment: datetime | None) -> int | None:
     return int(moment.timestamp() * 1000) if moment is not None else None
+
+
+def gate_json(scope: GateScope) -> dict:
+    """The offline data's "gate": what static/js/gate-rules.js judges claims against (times in ms)."""
+    return {"id": scope.gate_id, "name": scope.name, "kind": scope.kind, "subject_id": scope.subject_id,
+            "day": scope.day.isoformat() if scope.day else None,
+            "slots": {str(i): [_ms(w.starts_at), _ms(w.ends_at)] for i, w in scope.slots.items()},
+            "current_slot_only": scope.current_slot_only, "grace_ms": int(scope.grace.total_seconds() * 1000),
+            "board_seq": scope.board_seq, "opens_at": _ms(scope.opens_at), "allows_exit": scope.allows_exit,
+            "stations": {str(seq): name for seq, name in scope.stations.items()}}
 
 
 def data(scope: GateScope) -> dict:
@@ -49,11 +59,6 @@ def data(scope: GateScope) -> dict:
         "tenant_id": tenant_db.require_tenant().id,
         "zone": zone.key,
         "keys": [{"kid": int(k["kid"]), "x": k["x"]} for k in keys.jwks()["keys"]],
-        "gate": {"id": scope.gate_id, "name": scope.name, "kind": scope.kind, "subject_id": scope.subject_id,
-                 "day": scope.day.isoformat() if scope.day else None,
-                 "slots": {str(i): [_ms(w.starts_at), _ms(w.ends_at)] for i, w in scope.slots.items()},
-                 "current_slot_only": scope.current_slot_only, "grace_ms": int(scope.grace.total_seconds() * 1000),
-                 "board_seq": scope.board_seq, "opens_at": _ms(scope.opens_at), "allows_exit": scope.allows_exit,
-                 "stations": {str(seq): name for seq, name in scope.stations.items()}},
+        "gate": gate_json(scope),
         "revoked": revoked, "used": used, "expected": expected, "generated_at": _ms(utcnow()),
     }

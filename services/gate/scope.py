@@ -1,6 +1,7 @@
 """What a gate admits, frozen once per gate (cached per process for a few seconds), and the check
 of a ticket's signed claims against it. Pure: no database, so every rejection reason has a unit
-test, and static/js/gate.js mirrors it line for line for offline scanning."""
+test, and static/js/gate-rules.js mirrors it line for line for offline scanning
+(tests/unit/test_gate_rules_js.py holds them to the same verdicts)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -6,6 +6,7 @@
  * #scan-form / #scan-input, #direction (only when the gate lets people out), #camera-toggle, #camera,
  * #camera-frame, #verdict and #network-state. The verdict gets data-result, data-reason, data-ms (time
  * taken) and data-mode (online | offline); the network line data-state (online | offline | syncing).
+ * static/js/gate-rules.js (window.JatraGateRules) is loaded first: the pure rules of the offline judging.
  *
  * Online, every scan is a POST to data-scan-url and the server's verdict is shown. When that fails (no
  * network, a 5xx, no answer in 3 s) the console judges the ticket itself: it reads the signed payload,
@@ -28,10 +29,7 @@
   const VERDICT_MS = 2500, CAMERA_EVERY_MS = 150, SAME_CODE_MS = 3000, MAX_FRAME_WIDTH = 800;
   const SYNC_BATCH = 500, CODE_MAX = 2000;
   const DEVICE_KEY = "jatra-gate-device", DB_NAME = "jatra-gate";
-  const PREFIX = "JT:", PAYLOAD_VERSION = 1, SIGNATURE_BYTES = 64, HEAD_BYTES = 24;
-  const KINDS = { 1: "seat", 2: "plan_seat", 3: "admission" };
-  const B45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
-  const DAY_MS = 86400000, EPOCH_2000 = Date.UTC(2000, 0, 1);
+  const rules = window.JatraGateRules;
 
   const $ = (id) => document.getElementById(id);
   const urls = { scan: root.dataset.scanUrl, sync: root.dataset.syncUrl, offline: root.dataset.offlineUrl };
@@ -84,17 +82,8 @@
   }
 
   const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-  // "07:02" in the tenant's time zone when the offline data names it (else the device's, which at a gate is
-  // the same place), as the server writes the times in its lists.
-  const hhmm = (ms) => {
-    const zone = state.offline?.zone;
-    try {
-      const format = { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: zone || undefined };
-      return new Intl.DateTimeFormat("en-GB", format).format(ms);
-    } catch (err) {
-      return new Date(ms).toTimeString().slice(0, 5); // an unknown zone name
-    }
-  };
+  // "07:02" in the zone the offline data names
+  const hhmm = (ms) => rules.hhmm(ms, state.offline?.zone);
 
   // A fetch with the gate's token, which gives up after `timeout` ms (body included): {status, json}.
   // Throws on a network error or a timeout.
@@ -161,27 +150,9 @@
 
   // --- offline data --------------------------------------------------------------------------------------
 
-  function base64url(text) {
-    const b64 = text.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(text.length / 4) * 4, "=");
-    return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-  }
-
-  async function importKeys(keys) {
-    const imported = new Map();
-    for (const { kid, x } of keys || []) {
-      try {
-        const key = await crypto.subtle.importKey("raw", base64url(x), { name: "Ed25519" }, false, ["verify"]);
-        imported.set(Number(kid), key);
-      } catch (err) {
-        // no Ed25519 in this browser (or no secure context): tickets signed with it read as unknown_key
-      }
-    }
-    return imported;
-  }
-
   async function adoptOffline(data) {
     const { local, ...server } = data;
-    state.keys = await importKeys(server.keys);
+    state.keys = await rules.importKeys(server.keys);
     state.offline = server;
     state.expected = new Map((server.expected || []).map((t) => [String(t.number).toUpperCase(), t]));
     state.expectedById = new Map((server.expected || []).map((t) => [Number(t.id), t]));
@@ -235,101 +206,10 @@
     if (state.pending) sync();
   }
 
-  // --- the payload -----------------------------------------------------------------------------------------
+  // --- judging a ticket on our own (the rules are gate-rules.js; the ticket's state mirrors checkin.py) -----
 
-  // RFC 9285 base45: three characters make two bytes, a last pair makes one. Null if not base45.
-  function base45(text) {
-    if (text.length % 3 === 1) return null;
-    const out = [];
-    for (let i = 0; i < text.length; i += 3) {
-      const digits = [...text.slice(i, i + 3)].map((c) => B45.indexOf(c));
-      if (digits.includes(-1)) return null;
-      const n = digits[0] + digits[1] * 45 + (digits.length === 3 ? digits[2] * 2025 : 0);
-      if (digits.length === 3) {
-        if (n > 0xffff) return null;
-        out.push(n >> 8, n & 0xff);
-      } else {
-        if (n > 0xff) return null;
-        out.push(n);
-      }
-    }
-    return Uint8Array.from(out);
-  }
-
-  // The claims, signed bytes and signature of a "JT:" payload (services/tickets/payload.py), or null.
-  function readPayload(text) {
-    const raw = base45(text.slice(PREFIX.length));
-    if (!raw || raw.length <= HEAD_BYTES + SIGNATURE_BYTES) return null;
-    const body = raw.subarray(0, raw.length - SIGNATURE_BYTES);
-    const signature = raw.subarray(raw.length - SIGNATURE_BYTES);
-    const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-    const utf8 = new TextDecoder("utf-8", { fatal: true });
-    try {
-      let pos = HEAD_BYTES;
-      const labelLength = body[pos];
-      if (labelLength === undefined || pos + 1 + labelLength > body.length) return null;
-      const label = utf8.decode(body.subarray(pos + 1, pos + 1 + labelLength));
-      pos += 1 + labelLength;
-      const tagLength = body[pos];
-      if (tagLength === undefined || pos + 1 + tagLength > body.length) return null;
-      const tag = utf8.decode(body.subarray(pos + 1, pos + 1 + tagLength));
-      pos += 1 + tagLength;
-      const kind = KINDS[view.getUint8(11)];
-      if (view.getUint8(0) !== PAYLOAD_VERSION || !kind || pos !== body.length) return null;
-      const rail = kind === "seat"; // a seat's stops are sequence numbers, 0 the origin; none on other tickets
-      const claims = {
-        kid: view.getUint16(1), tenant: view.getUint32(3), ticket: view.getUint32(7), kind,
-        subject: view.getUint32(12), day: view.getUint16(16), slot: view.getUint32(18) || null,
-        board: rail ? view.getUint8(22) : null, alight: rail ? view.getUint8(23) : null, label, tag,
-      };
-      return { claims, body, signature };
-    } catch (err) {
-      return null; // a label or tag that is not UTF-8
-    }
-  }
-
-  // --- judging a ticket on our own (mirror of services/gate/scope.py and checkin.py) ---------------------
-
-  // "2026-12-06" -> days since 2000-01-01, as the payload counts them
-  const dayNumber = (iso) => (iso ? (Date.parse(iso + "T00:00:00Z") - EPOCH_2000) / DAY_MS : null);
-
-  // scope.check(): the reason the gate refuses these claims at `now`, or null.
-  function scopeReason(claims, gate, now) {
-    if (gate.kind === "trip") {
-      if (claims.kind !== "seat" || claims.subject !== gate.subject_id) {
-        return claims.kind === "seat" && claims.day !== dayNumber(gate.day) ? "wrong_date" : "wrong_trip";
-      }
-      if (claims.board !== (gate.board_seq ?? null)) return "wrong_station";
-      return null;
-    }
-    if (claims.kind === "seat" || claims.subject !== gate.subject_id) return "wrong_event";
-    if (gate.kind === "timed" && claims.slot !== null) {
-      if (claims.day !== dayNumber(gate.day)) return "wrong_date";
-      const window = gate.slots?.[claims.slot], grace = gate.grace_ms || 0;
-      if (gate.current_slot_only && window) {
-        if (now < window[0] - grace) return "not_yet_open";
-        if (now > window[1] + grace) return "wrong_slot";
-      }
-    }
-    if (gate.opens_at != null && now < gate.opens_at) return "not_yet_open";
-    return null;
-  }
-
-  // checkin._facts(): the words a reason's sentence needs.
-  function facts(reason, claims, gate) {
-    if (reason === "wrong_station") return { station: gate.stations?.[claims?.board ?? -1] || "" };
-    if (reason === "wrong_date" && claims) {
-      const lang = document.documentElement.lang || undefined;
-      const format = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeZone: "UTC" });
-      return { day: format.format(EPOCH_2000 + claims.day * DAY_MS) };
-    }
-    if (reason === "wrong_slot" || reason === "not_yet_open") {
-      const window = claims?.slot ? gate.slots?.[claims.slot] : null;
-      if (window) return { starts: hhmm(window[0]), ends: hhmm(window[1]) };
-      if (gate.opens_at != null) return { starts: hhmm(gate.opens_at) };
-    }
-    return {};
-  }
+  const facts = (reason, claims, gate) =>
+    rules.facts(reason, claims, gate, { lang: document.documentElement.lang, zone: state.offline?.zone });
 
   const rejected = (reason, extra = {}) => ({ result: "rejected", reason, ...extra });
 
@@ -365,7 +245,7 @@
     const data = state.offline;
     const gate = data?.gate || {};
     if (direction === "exit" && !gate.allows_exit) direction = "entry";
-    if (!code.toUpperCase().startsWith(PREFIX)) {
+    if (!code.toUpperCase().startsWith(rules.PREFIX)) {
       // A typed ticket number: only the expected list knows it, and there is no signature to check. The
       // list holds the gate's tickets only; of the scope, what needs no claims is checked.
       const known = state.expected.get(code.toUpperCase().slice(0, 32));
@@ -376,22 +256,13 @@
       }
       return movement(known.id, direction, detail);
     }
-    const payload = code.startsWith(PREFIX) ? readPayload(code) : null;
-    if (!payload) return rejected("unreadable");
-    const { claims, body, signature } = payload;
+    // no offline data: no keys, so a payload of this tenant reads as unknown_key
     const tenant = data ? data.tenant_id : root.dataset.tenant;
-    if (claims.tenant !== Number(tenant)) return rejected("other_operator");
-    const key = state.keys.get(claims.kid);
-    if (!data || !key) return rejected("unknown_key");
-    let good = false;
-    try {
-      good = await crypto.subtle.verify({ name: "Ed25519" }, key, signature, body);
-    } catch (err) {
-      good = false;
-    }
-    if (!good) return rejected("bad_signature");
+    const { claims, reason } = await rules.verifyPayload(code, tenant, data ? state.keys : null);
+    if (reason) return rejected(reason);
     const detail = detailOf(claims.ticket, claims);
-    const scope = direction === "entry" ? scopeReason(claims, gate, Date.now()) : null; // leaving: always in scope
+    // leaving: always in scope
+    const scope = direction === "entry" ? rules.scopeReason(claims, gate, Date.now()) : null;
     if (scope) return rejected(scope, { ticketId: claims.ticket, detail, params: facts(scope, claims, gate) });
     return movement(claims.ticket, direction, detail);
   }

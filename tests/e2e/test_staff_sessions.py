@@ -39,10 +39,13 @@ def test_a_gate_staff_member_lands_on_a_usable_page_and_can_always_log_out(page,
     shila.logs_in()
     expect(page).to_have_url(re.compile(r"/staff/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Staff dashboard")
-    expect(page.get_by_text("There are no pages for your role yet")).to_be_visible()
-    expect(page.get_by_text("Scan tickets")).to_have_count(0)
+    gate_link = page.locator("ul.staff-pages").get_by_role("link", name="Gate")  # her one page: the scanner
+    expect(gate_link).to_have_attribute("href", "/staff/gate")
+    expect(page.get_by_text("There are no pages for your role yet")).to_have_count(0)
     expect(shila.header().get_by_role("button", name="Log out")).to_be_visible()
 
+    gate_link.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Open a gate")
     shila.opens("/staff/people")  # not hers: the 403 page, still with the staff header
     expect(page.get_by_role("heading", level=1)).to_have_text("You don't have access to this page")
     shila.logs_out()

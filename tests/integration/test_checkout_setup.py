@@ -10,11 +10,13 @@ from services.inventory import Owner
 from tests.support import payments as pay
 
 
-def test_only_the_gateway_callbacks_are_exempt_from_csrf(app):
+def test_only_the_gateway_callbacks_and_the_gate_api_are_exempt_from_csrf(app):
+    """The gate's API takes its token in a header, which no other site can make a browser send."""
     from extensions import csrf
 
     assert csrf._exempt_views == {"blueprints.checkout.payments.gateway_return",
-                                  "blueprints.checkout.payments.gateway_ipn"}
+                                  "blueprints.checkout.payments.gateway_ipn", "blueprints.gate.api.api_scan",
+                                  "blueprints.gate.api.api_sync", "blueprints.gate.api.api_offline"}
 
 
 def test_production_refuses_a_simulator_gateway_unless_the_tenant_is_marked_test(production_app, make_tenant):

@@ -228,3 +228,27 @@ def test_two_gates_racing_through_the_express_lane_admit_once(shop, zoo_gates, a
         answers = race(8, post)
     assert sorted(answers) == [("express", "admitted", None)] + [("express", "rejected", "already_used")] * 7
     assert ticket_status(shop.in_tenant, zoo, tickets[0].id)[0] == "used"
+
+
+def test_the_embedded_default_checks_in_on_sqlite_through_the_full_path(shop, make_sqlite_tenant, app):
+    """`make run`'s SQLite tenant: the express lane steps aside, the view checks the ticket in once,
+    and an offline batch syncs once (the partial unique index of client ids works there too)."""
+    from tests.support import payments as pay
+
+    zoo = pay.with_gateways(app, make_sqlite_tenant("zoo", "events"), names=("sslcommerz",))
+    tickets = sold_tickets(shop, zoo, quantity=2)
+    staff_id, _ = gate_staff(shop.in_tenant, zoo)
+    gate = open_gate(shop.in_tenant, zoo, staff_id, event_id=tickets[0].event_id)
+    client, headers = shop.client_for(zoo), {"X-Gate-Token": tokens.make(app.secret_key, zoo.slug, gate)}
+    first = client.post("/staff/gate/api/scan", json={"code": tickets[0].code, "device": "d"}, headers=headers)
+    again = client.post("/staff/gate/api/scan", json={"code": tickets[0].code, "device": "d"}, headers=headers)
+    assert first.headers["X-Gate-Lane"] == "full" and first.get_json()["result"] == "admitted"
+    assert (again.get_json()["reason"], again.get_json()["first"]["gate"]) == ("already_used", "North gate")
+    batch = {"device": "d", "scans": [{"id": "c-1", "code": tickets[1].code, "result": "admitted",
+                                       "scanned_at": int(utcnow().timestamp() * 1000)}]}
+    for _ in range(2):
+        synced = client.post("/staff/gate/api/sync", json=batch, headers=headers).get_json()["synced"]
+        assert [(s["result"], s["reason"], s["conflict"]) for s in synced] == [("admitted", None, False)]
+    assert ticket_status(shop.in_tenant, zoo, tickets[1].id) == ("used", gate)
+    with shop.in_tenant(zoo):
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Scan)) == 3

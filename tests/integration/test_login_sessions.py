@@ -427,7 +427,8 @@ def test_gate_staff_log_in_to_a_page_they_may_use_with_a_log_out_button(make_ten
     landing = gate.get("/staff/")
     html = landing.get_data(as_text=True)
     assert landing.status_code == 200 and _logout_button(html)
-    for missing in ("Scan tickets", "Cancel and refund", "reports", "Audit log", 'href="/staff/people"'):
+    assert _dashboard_links(html) == ["/staff/gate"]  # the scanner, and nothing else
+    for missing in ("Cancel and refund", "reports", "Audit log", 'href="/staff/people"'):
         assert missing not in html
 
     refused = gate.get("/staff/people")
@@ -454,18 +455,21 @@ def test_each_role_s_dashboard_links_only_to_pages_that_exist_and_it_may_open(ma
         dashboard = client.get("/staff/")
         html = dashboard.get_data(as_text=True)
         assert dashboard.status_code == 200 and _logout_button(html)
-        for gone in ("Cancel and refund", "Sales and occupancy", "Scan tickets", "Tenant settings"):
+        for gone in ("Cancel and refund", "Sales and occupancy", "Tenant settings"):
             assert gone not in html
         seen[role] = _dashboard_links(html)
         for link in seen[role]:
             assert client.get(link).status_code in (200, 303), (role, link)
     area = "/staff/rail/" if kind == "rail" else "/staff/events"
-    assert seen["gate"] == []
-    assert seen["viewer"] == ["/staff/bookings", "/staff/messages", "/staff/audit", f"{area.rstrip('/')}/occupancy"]
+    assert seen["gate"] == ["/staff/gate"]
+    assert seen["viewer"] == ["/staff/bookings", "/staff/messages", "/staff/gate/overview", "/staff/audit",
+                              f"{area.rstrip('/')}/occupancy"]
     assert "/staff/people" in seen["admin"] and "/staff/people" not in seen["operator"]
-    # the operator: bookings and the area's pages, not staff nor the audit log
+    # the operator: bookings, the gate and the area's pages, not templates, staff nor the audit log
     assert any(link.startswith(area) for link in seen["operator"])
-    assert seen["operator"] == seen["admin"][:2] + seen["admin"][5:]
+    assert seen["admin"][2:7] == ["/staff/messages/templates", "/staff/gate", "/staff/gate/overview",
+                                  "/staff/people", "/staff/audit"]
+    assert seen["operator"] == seen["admin"][:2] + seen["admin"][3:5] + seen["admin"][7:]
 
 
 def test_every_listed_staff_page_is_guarded_by_the_permission_it_is_listed_under(app):
