@@ -146,7 +146,7 @@ def open_gates(stack, tenant, trip_id: int, n: int) -> list[GateConsole]:
             device = str(uuid.uuid4())
             actor = Actor("staff", member.id, member.email, "127.0.0.1", harness.USER_AGENT)
             gate = gates.open_gate(gates.GateSetup(name=f"Gate {i + 1}", kind="trip", trip_id=trip_id, board_seq=0),
-                                   member, device, actor)
+                                   member, actor)
             consoles.append(GateConsole(gate.id, gate.name, device,
                                         tokens.make(stack.app.secret_key, tenant.slug, gate.id)))
     return consoles

@@ -1,4 +1,4 @@
-"""The gate: a gate as staff opened it on one device (its name, what it admits), and every scan
+"""The gate: a gate as a staff member opened it (its name, what it admits), and every scan
 made there, admitted or not. A ticket's check-in is its row in `tickets` turning valid -> used in
 the same transaction as its scan row (services/gate/checkin.py).
 
@@ -24,7 +24,6 @@ class Gate(TenantModel):
 
     id = sa.Column(sa.Integer, primary_key=True)
     name = sa.Column(sa.String(60), nullable=False)  # "North gate", "Platform 3"
-    device_id = sa.Column(sa.String(36), nullable=False, default="")
     staff_id = sa.Column(sa.Integer, sa.ForeignKey("staff_members.id", ondelete="RESTRICT"), nullable=False)
     kind = sa.Column(sa.String(8), nullable=False)
     event_id = sa.Column(sa.Integer, sa.ForeignKey("events.id", ondelete="CASCADE"))

@@ -55,7 +55,7 @@ def open_gate():
                             allows_exit=form.allows_exit.data)
     staff = current_staff().member
     try:
-        gate = gates.open_gate(setup, staff, "", client_actor("staff", staff))
+        gate = gates.open_gate(setup, staff, client_actor("staff", staff))
     except gates.GateError as exc:
         show_error(form, exc)
         return _setup_page(form, 422)

@@ -44,8 +44,8 @@ class GateSetup:
     allows_exit: bool = False
 
 
-def open_gate(setup: GateSetup, staff: StaffMember, device_id: str, actor) -> Gate:
-    """A new gate for this staff member on this device, admitting what `setup` says."""
+def open_gate(setup: GateSetup, staff: StaffMember, actor) -> Gate:
+    """A new gate for this staff member, admitting what `setup` says (each scan names its device)."""
     def unit():
         if setup.kind == "trip":
             stop = db.session.get(TripStop, (setup.trip_id or 0, setup.board_seq if setup.board_seq is not None
@@ -56,7 +56,7 @@ def open_gate(setup: GateSetup, staff: StaffMember, device_id: str, actor) -> Ga
             raise GateError(_l("Choose an event."), "event_id")
         if setup.kind == "timed" and setup.day is None:
             raise GateError(_l("Choose the day this gate admits."), "day")
-        gate = Gate(name=setup.name.strip(), device_id=device_id[:36], staff_id=staff.id, kind=setup.kind,
+        gate = Gate(name=setup.name.strip(), staff_id=staff.id, kind=setup.kind,
                     event_id=setup.event_id if setup.kind != "trip" else None,
                     day=setup.day if setup.kind == "timed" else None,
                     current_slot_only=setup.kind == "timed" and setup.current_slot_only,

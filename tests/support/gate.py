@@ -41,8 +41,7 @@ def gate_staff(in_tenant, tenant, role: str = "gate", email: str | None = None) 
 def open_gate(in_tenant, tenant, staff_id: int, name: str = "North gate", kind: str = "event", **setup) -> int:
     with in_tenant(tenant):
         member = db.session.get(StaffMember, staff_id)
-        gate = gates.open_gate(gates.GateSetup(name=name, kind=kind, **setup), member, "test-device",
-                               Actor.system("test"))
+        gate = gates.open_gate(gates.GateSetup(name=name, kind=kind, **setup), member, Actor.system("test"))
         return gate.id
 
 

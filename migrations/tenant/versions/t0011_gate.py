@@ -1,5 +1,5 @@
-"""the gate: gates as staff opened them on a device (what each admits), every scan made there
-(admitted, refused with its reason, exits; offline scans once per device and client id), and the
+"""the gate: gates as staff opened them (what each admits), every scan made there (by which device;
+admitted, refused with its reason, exits; offline scans once per device and client id), and the
 ticket's check-in (the gate it went in at; out again after an exit scan)
 
 Revision ID: t0011_gate
@@ -23,7 +23,6 @@ def upgrade():
     op.create_table('gates',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=60), nullable=False),
-    sa.Column('device_id', sa.String(length=36), nullable=False),
     sa.Column('staff_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=8), nullable=False),
     sa.Column('event_id', sa.Integer(), nullable=True),
