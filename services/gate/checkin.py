@@ -196,8 +196,6 @@ def scan(gate_id: int, code: str, *, device: str, direction: str = "entry", now:
                 outcome.number, outcome.holder = row
             else:
                 outcome.reason, outcome.number, outcome.holder, outcome.first, _ = _why_not(ticket_id)
-                if direction == "exit" and outcome.reason == "already_used":
-                    outcome.reason = "not_inside"
         outcome.scan_id = _record(scope, device, ticket_id, direction, outcome.result, outcome.reason, now, code)
         transactions.commit()
         return outcome
