@@ -29,6 +29,7 @@ _current: ContextVar["TenantInfo | None"] = ContextVar("jatra_tenant", default=N
 _engines: dict[tuple[str, str], Engine] = {}
 _engines_lock = threading.Lock()
 _pools: dict[tuple[str, str], "ConnectionPool"] = {}
+_inherited: list["ConnectionPool"] = []  # a forked child's copies of its parent's pools
 AUTOCOMMIT_POOL_SIZE = 8  # per tenant and process: a scan holds one for a statement or two
 
 
@@ -150,9 +151,11 @@ def dispose_all(*, close: bool = True) -> None:
         for engine in _engines.values():
             engine.dispose(close=close)
         _engines.clear()
-        if close:
-            for pool in _pools.values():
+        for pool in _pools.values():
+            if close:
                 pool.close()
+            else:  # kept referenced, never used: freeing its connections would end the parent's sessions
+                _inherited.append(pool)
         _pools.clear()
 
 
