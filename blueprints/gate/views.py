@@ -109,7 +109,7 @@ def overview():
     totals = {"admitted": sum(r.counts.admitted for r in rows), "exited": sum(r.counts.exited for r in rows),
               "rejected": sum(r.counts.rejected_total for r in rows)}
     return render("gate/overview.html", block="gates", rows=rows, totals=totals, reasons=REASONS,
-                  reason_labels=REASON_LABELS, kind_labels=KIND_LABELS, conflicts=len(counters.conflicts()))
+                  reason_labels=REASON_LABELS, kind_labels=KIND_LABELS, conflicts=counters.conflict_count())
 
 
 @bp.get("/conflicts")

@@ -73,7 +73,8 @@ class OfflineScan:
     reason: str | None
 
 
-def _open_scope(gate_id: int) -> GateScope:
+def open_scope(gate_id: int) -> GateScope:
+    """The gate's scope, or GateClosed: it does not exist, or was closed."""
     scope = scope_of(gate_id)
     if scope is None or scope.closed:
         raise GateClosed(gate_id)
@@ -181,7 +182,7 @@ def scan(gate_id: int, code: str, *, device: str, direction: str = "entry", now:
     """Scan `code` (a QR payload or a typed ticket number) at the gate, now. GateClosed if the
     gate is not open."""
     now = now or utcnow()
-    scope = _open_scope(gate_id)
+    scope = open_scope(gate_id)
     direction = direction if scope.allows_exit and direction == "exit" else "entry"
     claims, ticket_id, number, reason = _read(code)
     if reason is None:
@@ -205,7 +206,7 @@ def scan(gate_id: int, code: str, *, device: str, direction: str = "entry", now:
 
 def sync(gate_id: int, device: str, scans: list[OfflineScan]) -> list[Outcome]:
     """Record scans a device made offline, each once, in the order they were made."""
-    scope = _open_scope(gate_id)
+    scope = open_scope(gate_id)
     return [_sync_one(scope, device, item) for item in sorted(scans[:SYNC_MAX], key=lambda s: s.scanned_at)]
 
 

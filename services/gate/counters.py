@@ -102,6 +102,10 @@ class Conflict:
     recorded_at: datetime  # when the offline scan reached the server
 
 
+def conflict_count() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Scan).where(sa.text(CONFLICT)))
+
+
 def conflicts(limit: int = 200) -> list[Conflict]:
     """Offline admissions the server disagrees with, newest first."""
     second_gate, first_gate = sa.orm.aliased(Gate), sa.orm.aliased(Gate)
